@@ -1,0 +1,49 @@
+# The README's two set-up commands are `make run` and `make test`; each creates .venv when missing.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8765
+BASE_URL ?= http://127.0.0.1:8765
+ARGS ?=
+
+.PHONY: help venv run test lint contract conform bench bench-peers clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'
+
+$(STAMP):
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[fast,test,lint]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv and install the project with its test and lint tools
+
+run: $(STAMP)  ## serve the emulator on 127.0.0.1:8765 (HOST, PORT, ARGS to change)
+	$(BIN)/nemo-mock serve --host $(HOST) --port $(PORT) $(ARGS)
+
+test: $(STAMP)  ## run the test suite
+	$(BIN)/python -m pytest -n auto $(ARGS)
+
+lint: $(STAMP)  ## ruff, mypy strict, import-linter
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+contract: $(STAMP)  ## check any server against the contract: make contract BASE_URL=http://...
+	$(BIN)/python -m pytest tests/contract --base-url $(BASE_URL) $(ARGS)
+
+conform: $(STAMP)  ## verify a client: make conform CLIENT="reference" (or a command)
+	$(BIN)/nemo-mock scenarios run --client "$(or $(CLIENT),reference)" --variant all $(ARGS)
+
+bench: $(STAMP)  ## benchmarks (not part of make test)
+	$(BIN)/python -m bench $(ARGS)
+
+bench-peers: $(STAMP)  ## peers side by side (installs them on demand into bench/peers/)
+	$(BIN)/python -m bench.peers $(ARGS)
+
+clean:  ## remove the venv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,101 @@
+"""`nemo-mock serve`: run the emulator (the `scenarios` subcommand is added by scenarios.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from mock_server.settings import Settings, SettingsError
+
+SERVE_HELP = """\
+Serve the nemo_agent API emulator on loopback (default http://127.0.0.1:8765).
+
+Settings come from defaults < --config FILE < NEMO_MOCK_* environment < flags.
+Every duration is virtual: --time-scale 600 runs ten virtual minutes per real second.
+The control plane lives on the same port under /_mock (see contracts/control-openapi.yaml).
+"""
+
+
+def add_serve_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `serve` (shared with any CLI that embeds it)."""
+    p.add_argument("--host", help="interface to bind (default 127.0.0.1; loopback only unless you mean it)")
+    p.add_argument("--port", type=int, help="port (default 8765; 0 picks a free one)")
+    p.add_argument("--seed", type=int, help="seed for every random decision and id (default 0)")
+    p.add_argument("--time-scale", type=float, help="virtual seconds per real second (default 1; 0 freezes)")
+    p.add_argument("--config", metavar="FILE", help="YAML settings file (a mapping of setting: value)")
+    p.add_argument("--error-status", choices=["body", "http"], help="HTTP status of app error codes")
+    p.add_argument("--silent-close-rate", type=float, help="share of edit turns that close silently (0.3)")
+    p.add_argument("--heartbeat-interval", type=float, help="virtual seconds between heartbeats")
+    p.add_argument("--heartbeat-style", choices=["comment", "data", "mixed"], help="heartbeat form")
+    p.add_argument("--render-failure-rate", type=float, help="share of renders that fail (0)")
+    p.add_argument("--admin-token", help="require this token (X-Admin-Token) on the control plane")
+    p.add_argument("--allow-remote-admin", action="store_true", default=None, help="control plane answers non-loopback clients")
+    p.add_argument("--access-log", action="store_true", default=None, help="log every request (halves throughput)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="any other setting (repeatable)")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from parsed `serve` arguments."""
+    flags: dict[str, Any] = {
+        name: getattr(args, name, None)
+        for name in (
+            "host", "port", "seed", "time_scale", "error_status", "silent_close_rate",
+            "heartbeat_interval", "heartbeat_style", "render_failure_rate", "admin_token",
+            "allow_remote_admin", "access_log",
+        )
+    }
+    for item in args.set or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SettingsError(f"--set expects NAME=VALUE, got {item!r}")
+        flags[name.strip().replace("-", "_")] = value
+    return Settings.load(file=args.config, overrides=flags)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve until interrupted; 2 on bad settings."""
+    from mock_server.runner import serve
+
+    try:
+        settings = settings_from_args(args)
+    except SettingsError as exc:
+        print(f"nemo-mock: {exc}", file=sys.stderr)
+        return 2
+
+    def ready(url: str) -> None:
+        print(
+            f"nemo-mock serving {url}  (seed={settings.seed}, time_scale={settings.time_scale}, "
+            f"error_status={settings.error_status}; control plane {url}/_mock; Ctrl-C stops)",
+            flush=True,
+        )
+
+    try:
+        serve(settings, on_ready=ready)
+    except KeyboardInterrupt:
+        pass
+    print("nemo-mock stopped", flush=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `nemo-mock` parser with the `serve` subcommand."""
+    parser = argparse.ArgumentParser(prog="nemo-mock", description="The nemo_agent backend emulator.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve_p = sub.add_parser("serve", help="serve the emulator", description=SERVE_HELP,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_serve_arguments(serve_p)
+    serve_p.set_defaults(func=run_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m mock_server`."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,193 @@
+"""Upload: multipart `files` (or `file`) streamed and counted, never held; or URLs (DESIGN §3.3).
+
+The size limit comes from the request's profile (X-Skill-Source). It is decided from Content-Length
+when the client sends one, and otherwise while streaming. After a refusal the rest of the body is
+read and discarded (up to a bound) so the client gets the envelope instead of a reset connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote, unquote, urlparse
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+import contracts
+from mock_server.errors import ApiError
+from mock_server.http import base_url, note, ok, read_json, session_of, user_of, world_of
+
+FILE_FIELDS = ("files", "file")
+MULTIPART_SLACK = 64 * 1024  # boundaries and part headers on top of the files themselves
+DRAIN_LIMIT = 1024 * 1024 * 1024  # read at most this much of a refused body before giving up
+
+
+def media_type(filename: str) -> str:
+    """The media type of `filename` by extension (case-insensitive); 4001 when unsupported."""
+    ext = PurePosixPath(filename).suffix.lower().lstrip(".")
+    kind = contracts.supported_formats().get(ext)
+    if kind is None:
+        formats = ", ".join(sorted(set(contracts.supported_formats()) - {"jpeg"}))
+        raise ApiError(
+            4001,
+            f"Unsupported file type '.{ext or '?'}'. Supported formats: {formats}.",
+            {"filename": filename, "supported": sorted(contracts.supported_formats())},
+        )
+    return kind
+
+
+@dataclass
+class _Part:
+    name: str = ""
+    filename: str | None = None
+    size: int = 0
+
+
+@dataclass
+class _Collector:
+    """Multipart callbacks: part headers parsed, data counted and dropped."""
+
+    limit: int
+    parts: list[_Part] = field(default_factory=list)
+    error: ApiError | None = None
+    _field: bytes = b""
+    _value: bytes = b""
+    _headers: dict[bytes, bytes] = field(default_factory=dict)
+
+    def callbacks(self) -> dict[str, Any]:
+        return {
+            "on_part_begin": self._begin,
+            "on_header_field": lambda d, s, e: self._add("_field", d[s:e]),
+            "on_header_value": lambda d, s, e: self._add("_value", d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_done,
+            "on_part_data": self._data,
+        }
+
+    def _add(self, attr: str, data: bytes) -> None:
+        setattr(self, attr, getattr(self, attr) + data)
+
+    def _begin(self) -> None:
+        self._headers = {}
+        self.parts.append(_Part())
+
+    def _header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field, self._value = b"", b""
+
+    def _headers_done(self) -> None:
+        part = self.parts[-1]
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        part.name = options.get(b"name", b"").decode("utf-8", "replace")
+        raw = options.get(b"filename")
+        part.filename = raw.decode("utf-8", "replace") if raw is not None else None
+        if part.name in FILE_FIELDS and part.filename is not None and self.error is None:
+            try:
+                media_type(part.filename)
+            except ApiError as exc:
+                self.error = exc
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        part = self.parts[-1]
+        part.size += end - start
+        if part.name in FILE_FIELDS and part.size > self.limit and self.error is None:
+            self.error = _too_large(self.limit)
+
+
+def _too_large(limit: int) -> ApiError:
+    mb = limit // (1024 * 1024)
+    return ApiError(
+        4002,
+        f"File too large: this skill accepts files up to {mb} MB. Compress or trim it and retry.",
+        {"max_bytes": limit},
+    )
+
+
+async def upload(request: Request) -> Response:
+    """Accept files (multipart) or URLs (JSON) into the session's video_infos."""
+    try:
+        user = user_of(request)
+        session = session_of(request, user, request.path_params["session_id"])
+        limit = contracts.profile_for(request.headers.get("x-skill-source")).max_upload_bytes
+        ctype, options = parse_options_header(request.headers.get("content-type", ""))
+        if ctype == b"multipart/form-data":
+            items = await _multipart(request, options.get(b"boundary"), limit)
+        elif ctype == b"application/json":
+            items = _urls(await read_json(request))
+        else:
+            raise ApiError(400, "Send multipart/form-data (field `files`) or JSON {urls: [...]}.")
+    except ApiError:
+        await _drain(request)
+        raise
+    world = world_of(request)
+    files, infos = [], list(session.video_infos)
+    for filename, kind, size, source in items:
+        file_id = "file_" + world.ids.hex("file", 20)
+        url = source or f"{base_url(request)}/media/uploads/{file_id}/{quote(filename)}"
+        item = {"file_id": file_id, "filename": filename, "url": url, "type": kind, "size": size}
+        files.append(item)
+        infos.append({**item, "source": "url" if source else "upload"})
+    world.change(session, video_infos=infos)
+    note(request, "body", {"files": [{k: f[k] for k in ("filename", "type", "size")} for f in files]})
+    return ok({"files": files})
+
+
+async def _multipart(
+    request: Request, boundary: bytes | None, limit: int
+) -> list[tuple[str, str, int, str | None]]:
+    if not boundary:
+        raise ApiError(400, "multipart/form-data without a boundary.")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
+        raise _too_large(limit)  # decided from Content-Length, before reading the body
+    collector = _Collector(limit)
+    parser = MultipartParser(boundary, collector.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if collector.error is not None:
+                raise collector.error
+        parser.finalize()
+    except ClientDisconnect as exc:
+        raise ApiError(400, "The client went away during the upload.") from exc
+    except ApiError:
+        raise
+    except Exception as exc:  # python-multipart raises its own errors on malformed bodies
+        raise ApiError(400, f"Malformed multipart body: {exc}") from exc
+    files = [p for p in collector.parts if p.name in FILE_FIELDS and p.filename is not None]
+    if not files:
+        raise ApiError(400, "No file in the upload: use the multipart field `files`.")
+    return [(p.filename or "", media_type(p.filename or ""), p.size, None) for p in files]
+
+
+def _urls(body: dict[str, Any]) -> list[tuple[str, str, int, str | None]]:
+    urls = body.get("urls")
+    if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
+        raise ApiError(400, "`urls` must be a non-empty list of URLs.")
+    if body.get("source_type", "url") != "url":
+        raise ApiError(400, "`source_type` must be 'url'.")
+    out = []
+    for url in urls:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ApiError(400, f"Not an http(s) URL: {url!r}")
+        name = unquote(PurePosixPath(parsed.path).name) or parsed.netloc
+        # ASSUMPTION: a URL without an extension is accepted as a video (it is never fetched)
+        kind = media_type(name) if PurePosixPath(name).suffix else "video"
+        out.append((name, kind, 0, url))
+    return out
+
+
+async def _drain(request: Request) -> None:
+    """Read and drop the rest of a refused body (bounded), so the client sees the answer."""
+    seen = 0
+    try:
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > DRAIN_LIMIT:
+                return
+    except Exception:  # already consumed, or the client left: nothing more to do
+        return

@@ -1,0 +1,124 @@
+"""Run the emulator for real: uvicorn on loopback, in this thread (serve) or a background thread.
+
+`LiveServer` is what tests, the pytest plugin, the scenario runner and the benchmarks use: port 0
+(a free port), a bounded graceful shutdown so open streams never hang a stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from mock_server.app import create_app
+from mock_server.settings import Settings
+from mock_server.world import World
+
+
+def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
+    """The fast configuration: uvloop and httptools when installed, no access log by default."""
+    fast = importlib.util.find_spec("uvloop") is not None
+    httptools = importlib.util.find_spec("httptools") is not None
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop" if fast else "asyncio",
+        "http": "httptools" if httptools else "h11",
+        "access_log": settings.access_log,
+        "log_level": "info" if settings.access_log else "warning",
+        "lifespan": "off",
+        "timeout_graceful_shutdown": 2,
+        "timeout_keep_alive": 30,
+        "backlog": 4096,
+    }
+    options.update(overrides)
+    return uvicorn.Config(app, **options)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server that reports its bound port once it listens."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[str], None] | None) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+        self.url = ""
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        if self.servers:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            self.url = f"http://{host}:{port}"
+            if self._on_ready is not None:
+                self._on_ready(self.url)
+
+
+def serve(settings: Settings, world: World | None = None, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve in the foreground until Ctrl-C / SIGTERM (uvicorn stops gracefully, bounded)."""
+    world = world or World(settings)
+    server = _Server(uvicorn_config(create_app(settings, world), settings), on_ready)
+    server.run()
+
+
+class LiveServer:
+    """The emulator on 127.0.0.1 in a background thread; a context manager.
+
+    >>> with LiveServer(Settings(seed=1, time_scale=600)) as live:
+    ...     httpx.get(live.url + "/_mock/health")
+    """
+
+    def __init__(self, settings: Settings | None = None, world: World | None = None, app: Any = None) -> None:
+        # always a free port on loopback: tests and runners never collide
+        self.settings = (settings or Settings()).merged({"host": "127.0.0.1", "port": 0})
+        self.world = world or World(self.settings)
+        self.app = app if app is not None else create_app(self.settings, self.world)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start and wait until it listens; returns the base URL."""
+        config = uvicorn_config(self.app, self.settings, host="127.0.0.1")
+        self._server = _Server(config, None)
+        self._thread = threading.Thread(target=self._run, name="nemo-mock-live", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.url:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the emulator did not start listening in time")
+            time.sleep(0.01)
+        self.url = self._server.url
+        return self.url
+
+    def _run(self) -> None:
+        assert self._server is not None
+        asyncio.run(self._server.serve())
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop (open streams get the graceful-shutdown timeout, then are cancelled)."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                assert self._server is not None
+                self._server.force_exit = True
+                self._thread.join(timeout)
+        self._server, self._thread = None, None
+
+    def __enter__(self) -> LiveServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,256 @@
+"""The World: all emulator state in one object, with the domain rules that change it.
+
+Handlers stay thin; every rule of DESIGN §3.2, §3.3 and §3.5 that touches state lives here, so it
+can be tested without HTTP. Nothing here is global: two Worlds never share anything.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import contracts
+from mock_server import rng
+from mock_server.clock import VirtualClock
+from mock_server.errors import ApiError
+from mock_server.journal import Journal
+from mock_server.model import Claim, Render, Session, Token, User
+from mock_server.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """Per-process things that are not state (locks, tasks); never snapshotted."""
+
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class World:
+    """Tokens, users, sessions, credits, renders, the clock and the journal."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.clock = VirtualClock(self.settings.clock_start, self.settings.time_scale)
+        self.journal = Journal(self.settings.journal_size)
+        self.runtime = Runtime()
+        self._clear()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _clear(self) -> None:
+        self.ids = rng.Ids(self.settings.seed)
+        self.users: dict[str, User] = {}
+        self.tokens: dict[str, Token] = {}
+        self.sessions: dict[str, Session] = {}
+        self.renders: dict[str, Render] = {}
+        self.claims: dict[str, Claim] = {}
+        self.mints: deque[tuple[str, float]] = deque()  # (ip, virtual time) of every mint
+
+    def reset(self, settings: Settings | None = None) -> None:
+        """Forget all state and the journal; restart the clock (optionally with new settings)."""
+        if settings is not None:
+            self.settings = settings
+        self._clear()
+        self.journal.clear()
+        self.journal.resize(self.settings.journal_size)
+        self.clock.restore(
+            self.settings.clock_start if self.settings.clock_start is not None else self.clock.now(),
+            self.settings.time_scale,
+        )
+
+    def configure(self, settings: Settings) -> None:
+        """Apply new settings to a running world (clock speed and journal size follow)."""
+        old = self.settings
+        self.settings = settings
+        if settings.time_scale != old.time_scale:
+            self.clock.set_time_scale(settings.time_scale)
+        if settings.journal_size != old.journal_size:
+            self.journal.resize(settings.journal_size)
+
+    def rng(self, *parts: object) -> random.Random:
+        """The seeded RNG of one entity (e.g. `("turn", session_id, n)`)."""
+        return rng.derive(self.settings.seed, *parts)
+
+    def now(self) -> float:
+        """Virtual time."""
+        return self.clock.now()
+
+    # -- tokens ----------------------------------------------------------------------------
+    def mint_anonymous(self, client_id: str, ip: str) -> tuple[Token, User]:
+        """A new anonymous token for `client_id` (DESIGN §3.2 limits; 429 when exceeded)."""
+        s, now = self.settings, self.now()
+        while self.mints and self.mints[0][1] <= now - s.token_window:
+            self.mints.popleft()
+        live = [
+            t
+            for t in self.tokens.values()
+            if t.client_id == client_id and t.live(now) and t.issued_at > now - s.token_window
+        ]
+        if len(live) >= s.tokens_per_client:
+            raise ApiError(429, "Rate limit: 1 token per client id per 7 days.")
+        if sum(1 for ip_, _ in self.mints if ip_ == ip) >= s.tokens_per_ip:
+            raise ApiError(429, "Rate limit: 10 tokens per IP per 7 days.")
+        user = next(
+            (u for u in self.users.values() if u.client_id == client_id and not u.registered),
+            None,
+        )
+        if user is None:  # ASSUMPTION: one anonymous user per client id (contracts/README.md)
+            user = User(id="usr_" + self.ids.hex("user", 16), client_id=client_id)
+            user.total = s.starter_credits
+            self.users[user.id] = user
+        token = self._new_token(user, client_id, ip, now)
+        self.mints.append((ip, now))
+        return token, user
+
+    def register_user(self, credits: int) -> tuple[Token, User]:
+        """A registered user with `credits` and a token for it (control plane)."""
+        user = User(id="usr_" + self.ids.hex("user", 16), registered=True, total=int(credits))
+        self.users[user.id] = user
+        return self._new_token(user, None, "control-plane", self.now()), user
+
+    def _new_token(self, user: User, client_id: str | None, ip: str, now: float) -> Token:
+        prefix = contracts.facts()["token"]["prefix"]
+        token = Token(
+            value=prefix + self.ids.hex("token"),
+            user_id=user.id,
+            client_id=client_id,
+            ip=ip,
+            issued_at=now,
+            expires_at=now + self.settings.token_ttl,
+        )
+        self.tokens[token.value] = token
+        return token
+
+    def authenticate(self, authorization: str | None) -> User:
+        """The user behind `Authorization: Bearer <token>`; 1001 when missing, unknown or dead."""
+        if not authorization:
+            raise ApiError(1001, "Missing Authorization: Bearer <token>.")
+        scheme, _, value = authorization.partition(" ")
+        token = self.tokens.get(value.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            raise ApiError(1001, "Unknown token.")
+        if token.revoked:
+            raise ApiError(1001, "Token revoked.")
+        if not token.live(self.now()):
+            raise ApiError(1001, "Token expired (tokens live 7 days).")
+        return self.users[token.user_id]
+
+    # -- sessions --------------------------------------------------------------------------
+    def create_session(self, user: User, name: str, language: str) -> Session:
+        """A new session owned by `user`."""
+        now = self.now()
+        session = Session(
+            id=self.ids.uuid("session"),
+            task_id="task_" + self.ids.hex("task", 24),
+            user_id=user.id,
+            name=name,
+            language=language,
+            created_at=now,
+            last_active=now,
+        )
+        self.sessions[session.id] = session
+        return session
+
+    def session_for(self, user: User, session_id: str) -> Session:
+        """`user`'s live session `session_id` (touched); 1002 when unknown, idle-expired or foreign."""
+        session = self.sessions.get(session_id)
+        now = self.now()
+        if session is None or session.user_id != user.id:
+            raise ApiError(1002)
+        if now - session.last_active > self.settings.session_idle_timeout:
+            raise ApiError(1002, "Session expired after being idle.")
+        session.last_active = now
+        return session
+
+    def change(self, session: Session, **fields: Any) -> None:
+        """Apply a state change to `session` and bump its version."""
+        for key, value in fields.items():
+            setattr(session, key, value)
+        session.version += 1
+        session.last_active = self.now()
+
+    # -- credits ---------------------------------------------------------------------------
+    def freeze(self, user: User, cost: int, session: Session | None = None) -> None:
+        """Hold `cost` credits for a running turn; 2001 when not enough are available."""
+        if cost <= 0:
+            return
+        if user.available < cost:
+            data: dict[str, Any] = {"required": cost, "available": user.available}
+            if not user.registered and session is not None:
+                data["bind_id"] = session.task_id
+            message = (
+                "Not enough credits: top up credits in your account."
+                if user.registered
+                else "Not enough credits: register to get more (see data.bind_id)."
+            )
+            raise ApiError(2001, message, data)
+        user.frozen += cost
+
+    def consume(self, user: User, cost: int) -> None:
+        """A turn succeeded: the held credits are spent."""
+        if cost > 0:
+            user.frozen -= cost
+            user.total -= cost
+
+    def release(self, user: User, cost: int) -> None:
+        """A turn failed: the held credits are given back."""
+        if cost > 0:
+            user.frozen -= cost
+
+    # -- claims ----------------------------------------------------------------------------
+    def claim(self, user: User, session: Session) -> Claim:
+        """A claim token for `session` (the page link carries it instead of the bearer token)."""
+        prefix = contracts.facts()["claim_token"]["prefix"]
+        claim = Claim(
+            value=prefix + self.ids.hex("claim"),
+            user_id=user.id,
+            session_id=session.id,
+            expires_at=self.now() + self.settings.claim_ttl,
+        )
+        self.claims[claim.value] = claim
+        return claim
+
+    # -- renders ---------------------------------------------------------------------------
+    def submit_render(self, user: User, session: Session, render_id: str, draft: Any) -> Render:
+        """A render job, or the existing one when `render_id` was already submitted by `user`."""
+        key = f"{user.id}/{render_id}"
+        existing = self.renders.get(key)
+        if existing is not None:
+            return existing
+        s = self.settings
+        r = self.rng("render", user.id, render_id)
+        duration = r.uniform(s.render_min_seconds, s.render_max_seconds)
+        render = Render(
+            id=render_id,
+            user_id=user.id,
+            session_id=session.id,
+            submitted_at=self.now(),
+            pending_seconds=round(min(duration * 0.1, r.uniform(2.0, 8.0)), 3),
+            duration=round(duration, 3),
+            fails=r.random() < s.render_failure_rate,
+            fail_fraction=round(r.uniform(0.2, 0.9), 3),
+            media_name=self.ids.hex("media", 24) + ".mp4",
+            draft_ms=int(draft.get("d") or _draft_ms(draft)),
+        )
+        self.renders[key] = render
+        return render
+
+    def render_for(self, user: User, render_id: str) -> Render:
+        """`user`'s render `render_id`; 404 when unknown or another user's."""
+        render = self.renders.get(f"{user.id}/{render_id}")
+        if render is None:
+            raise ApiError(404, f"Render {render_id!r} not found.")
+        return render
+
+
+def _draft_ms(draft: dict[str, Any]) -> int:
+    end = 0
+    for track in draft.get("t") or []:
+        for seg in track.get("sg") or [] if isinstance(track, dict) else []:
+            if isinstance(seg, dict):
+                try:
+                    end = max(end, int(seg.get("st", 0)) + int(seg.get("d", 0)))
+                except (TypeError, ValueError):
+                    continue
+    return end
