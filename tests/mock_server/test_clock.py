@@ -1,0 +1,82 @@
+"""The virtual clock: scale, advance, sleepers woken by advance."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from mock_server.clock import VirtualClock
+
+
+def test_frozen_clock_moves_only_on_advance() -> None:
+    """time_scale 0 freezes the clock."""
+    c = VirtualClock(1000.0, 0.0)
+    t0 = c.now()
+    time.sleep(0.01)
+    assert c.now() == t0 == 1000.0
+    assert c.advance(604800) == 1000.0 + 604800
+
+
+def test_scaled_clock_runs_faster_than_real_time() -> None:
+    """time_scale 600: ten virtual minutes per real second."""
+    c = VirtualClock(0.0, 600.0)
+    time.sleep(0.05)
+    assert 0.05 * 600 * 0.8 <= c.now() <= 0.5 * 600
+
+
+def test_clock_never_goes_backwards() -> None:
+    """advance refuses negative seconds."""
+    with pytest.raises(ValueError):
+        VirtualClock(0.0, 0.0).advance(-1)
+
+
+def test_changing_scale_does_not_jump() -> None:
+    """A new time_scale applies from now on."""
+    c = VirtualClock(50.0, 0.0)
+    c.set_time_scale(1000.0)
+    assert 50.0 <= c.now() < 50.0 + 100
+
+
+def test_advance_wakes_a_sleeper_on_a_frozen_clock() -> None:
+    """A 7-day sleep ends as soon as the clock is advanced past it."""
+    c = VirtualClock(0.0, 0.0)
+
+    async def main() -> float:
+        task = asyncio.create_task(c.sleep(604800))
+        await asyncio.sleep(0.01)
+        assert not task.done()
+        c.advance(604800)
+        await asyncio.wait_for(task, timeout=2)
+        return c.now()
+
+    assert asyncio.run(main()) == 604800
+
+
+def test_partial_advance_keeps_the_sleeper_waiting() -> None:
+    """Advancing less than the remaining time does not end the sleep."""
+    c = VirtualClock(0.0, 0.0)
+
+    async def main() -> bool:
+        task = asyncio.create_task(c.sleep(100))
+        await asyncio.sleep(0.01)
+        c.advance(50)
+        await asyncio.sleep(0.01)
+        done = task.done()
+        c.advance(50)
+        await asyncio.wait_for(task, timeout=2)
+        return done
+
+    assert asyncio.run(main()) is False
+
+
+def test_scaled_sleep_takes_scaled_real_time() -> None:
+    """60 virtual seconds at time_scale 600 take about 0.1 s."""
+    c = VirtualClock(0.0, 600.0)
+
+    async def main() -> None:
+        await asyncio.wait_for(c.sleep(60), timeout=2)
+
+    asyncio.run(main())
+    assert c.now() >= 60

@@ -1,0 +1,61 @@
+"""The journal: every exchange, bounded, tokens redacted, queryable, NDJSON."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import Api
+
+from mock_server.journal import Journal, fingerprint
+
+
+def test_every_exchange_is_journalled_with_status_and_code(api: Api) -> None:
+    """Journal: method, path, status, body code for every exchange."""
+    api.http.post("/api/auth/anonymous-token")
+    e = api.world.journal.query({})[-1]
+    assert (e["method"], e["path"], e["status"], e["code"]) == ("POST", "/api/auth/anonymous-token", 400, 400)
+    assert e["seq"] >= 1 and e["vtime"] > 0
+
+
+def test_tokens_are_redacted_to_a_fingerprint(api: Api) -> None:
+    """Headers are journalled with tokens redacted to a fingerprint."""
+    token = api.token()
+    api.http.get("/api/credits/balance/simple", headers=api.headers(token))
+    text = api.world.journal.ndjson()
+    assert token not in text
+    assert f"Bearer {fingerprint(token)}" in text
+
+
+def test_control_plane_is_not_journalled(api: Api) -> None:
+    """Only API traffic is journalled, so verification sees what the client sent."""
+    api.http.get("/_mock/health")
+    assert api.world.journal.query({"path": "/_mock/health"}) == []
+
+
+def test_journal_is_a_bounded_ring_that_counts_drops() -> None:
+    """Bounded (WireMock's journal grew past 700 MB): the oldest go, and are counted."""
+    j = Journal(3)
+    for i in range(5):
+        j.add({"path": f"/{i}"})
+    assert [e["path"] for e in j] == ["/2", "/3", "/4"] and j.dropped == 2
+
+
+def test_query_filters_by_method_path_prefix_code_and_since() -> None:
+    """Filters: method, path (prefix*), code, since."""
+    j = Journal(10)
+    j.add({"method": "GET", "path": "/api/a", "code": 0})
+    j.add({"method": "POST", "path": "/api/b", "code": 400})
+    j.add({"method": "POST", "path": "/run_sse", "code": 0})
+    assert [e["seq"] for e in j.query({"method": "post"})] == [2, 3]
+    assert [e["seq"] for e in j.query({"path": "/api/*"})] == [1, 2]
+    assert [e["seq"] for e in j.query({"code": 400})] == [2]
+    assert [e["seq"] for e in j.query({"since": 2})] == [3]
+
+
+def test_ndjson_has_one_json_object_per_line() -> None:
+    """Exportable as JSON lines."""
+    j = Journal(10)
+    j.add({"path": "/x"})
+    j.add({"path": "/y"})
+    lines = j.ndjson().splitlines()
+    assert [json.loads(line)["path"] for line in lines] == ["/x", "/y"]
