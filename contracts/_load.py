@@ -129,7 +129,7 @@ def json_schema(name: str) -> dict[str, Any]:
 def openapi_path(operation_id: str) -> str:
     """The path template of an operation of the API document, by operationId."""
     for path, item in openapi()["paths"].items():
-        for method, op in item.items():
+        for op in item.values():
             if isinstance(op, dict) and op.get("operationId") == operation_id:
                 return str(path)
     raise KeyError(operation_id)

@@ -38,7 +38,8 @@ def _secs(ms: Any) -> str:
 
 
 def _segment(track_type: int, seg: dict[str, Any]) -> str:
-    meta = seg.get("m") if isinstance(seg.get("m"), dict) else {}
+    raw = seg.get("m")
+    meta: dict[str, Any] = raw if isinstance(raw, dict) else {}
     start = seg.get("st", 0)
     try:
         end: Any = float(start) + float(seg.get("d", 0))

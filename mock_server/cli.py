@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -20,20 +21,46 @@ The control plane lives on the same port under /_mock (see contracts/control-ope
 
 def add_serve_arguments(p: argparse.ArgumentParser) -> None:
     """The flags of `serve` (shared with any CLI that embeds it)."""
-    p.add_argument("--host", help="interface to bind (default 127.0.0.1; loopback only unless you mean it)")
+    p.add_argument(
+        "--host", help="interface to bind (default 127.0.0.1; loopback only unless you mean it)"
+    )
     p.add_argument("--port", type=int, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--seed", type=int, help="seed for every random decision and id (default 0)")
-    p.add_argument("--time-scale", type=float, help="virtual seconds per real second (default 1; 0 freezes)")
-    p.add_argument("--config", metavar="FILE", help="YAML settings file (a mapping of setting: value)")
-    p.add_argument("--error-status", choices=["body", "http"], help="HTTP status of app error codes")
-    p.add_argument("--silent-close-rate", type=float, help="share of edit turns that close silently (0.3)")
+    p.add_argument(
+        "--time-scale", type=float, help="virtual seconds per real second (default 1; 0 freezes)"
+    )
+    p.add_argument(
+        "--config", metavar="FILE", help="YAML settings file (a mapping of setting: value)"
+    )
+    p.add_argument(
+        "--error-status", choices=["body", "http"], help="HTTP status of app error codes"
+    )
+    p.add_argument(
+        "--silent-close-rate", type=float, help="share of edit turns that close silently (0.3)"
+    )
     p.add_argument("--heartbeat-interval", type=float, help="virtual seconds between heartbeats")
     p.add_argument("--heartbeat-style", choices=["comment", "data", "mixed"], help="heartbeat form")
     p.add_argument("--render-failure-rate", type=float, help="share of renders that fail (0)")
     p.add_argument("--admin-token", help="require this token (X-Admin-Token) on the control plane")
-    p.add_argument("--allow-remote-admin", action="store_true", default=None, help="control plane answers non-loopback clients")
-    p.add_argument("--access-log", action="store_true", default=None, help="log every request (halves throughput)")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="any other setting (repeatable)")
+    p.add_argument(
+        "--allow-remote-admin",
+        action="store_true",
+        default=None,
+        help="control plane answers non-loopback clients",
+    )
+    p.add_argument(
+        "--access-log",
+        action="store_true",
+        default=None,
+        help="log every request (halves throughput)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any other setting (repeatable)",
+    )
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -41,9 +68,18 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     flags: dict[str, Any] = {
         name: getattr(args, name, None)
         for name in (
-            "host", "port", "seed", "time_scale", "error_status", "silent_close_rate",
-            "heartbeat_interval", "heartbeat_style", "render_failure_rate", "admin_token",
-            "allow_remote_admin", "access_log",
+            "host",
+            "port",
+            "seed",
+            "time_scale",
+            "error_status",
+            "silent_close_rate",
+            "heartbeat_interval",
+            "heartbeat_style",
+            "render_failure_rate",
+            "admin_token",
+            "allow_remote_admin",
+            "access_log",
         )
     }
     for item in args.set or []:
@@ -71,20 +107,24 @@ def run_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(settings, on_ready=ready)
-    except KeyboardInterrupt:
-        pass
     print("nemo-mock stopped", flush=True)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `nemo-mock` parser with the `serve` subcommand."""
-    parser = argparse.ArgumentParser(prog="nemo-mock", description="The nemo_agent backend emulator.")
+    parser = argparse.ArgumentParser(
+        prog="nemo-mock", description="The nemo_agent backend emulator."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve_p = sub.add_parser("serve", help="serve the emulator", description=SERVE_HELP,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve_p = sub.add_parser(
+        "serve",
+        help="serve the emulator",
+        description=SERVE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_serve_arguments(serve_p)
     serve_p.set_defaults(func=run_serve)
     return parser

@@ -8,6 +8,7 @@ Sleepers are futures woken by one timer each, so thousands of streams cost littl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 
@@ -95,10 +96,8 @@ class VirtualClock:
         with self._lock:
             waiters = list(self._waiters)
         for loop, fut, _deadline in waiters:
-            try:
+            with contextlib.suppress(RuntimeError):  # loop closed: nobody waits any more
                 loop.call_soon_threadsafe(_resolve, fut)
-            except RuntimeError:  # loop closed: nobody is waiting any more
-                pass
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

@@ -30,10 +30,7 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         key = name.lower()
         if key in _SECRET_HEADERS:
             scheme, _, secret = value.partition(" ")
-            if secret:
-                value = f"{scheme} {fingerprint(secret.strip())}"
-            else:
-                value = fingerprint(value)
+            value = f"{scheme} {fingerprint(secret.strip())}" if secret else fingerprint(value)
         out[key] = value
     return out
 
@@ -84,7 +81,7 @@ class Journal:
             return iter(list(self._entries))
 
     def query(self, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Entries matching `filters`: method, path (exact or prefix*), code, status, since (seq)."""
+        """Entries matching `filters`: method, path (exact or prefix*), code, status, since."""
         f = dict(filters or {})
         out = []
         for e in self:

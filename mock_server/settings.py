@@ -1,4 +1,4 @@
-"""Emulator settings: one frozen value built from defaults, a YAML file, `NEMO_MOCK_*` env and flags.
+"""Emulator settings: one frozen value from defaults, a YAML file, `NEMO_MOCK_*` env and flags.
 
 Later sources win: defaults < file < env < explicit overrides (CLI flags, PATCH /_mock/config).
 Defaults for API facts come from contracts/facts.yaml, not from numbers restated here.
@@ -79,7 +79,9 @@ class Settings:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name} must be between 0 and 1")
         if self.time_scale < 0:
-            raise SettingsError("time_scale must be >= 0 (0 freezes the clock: only advance moves it)")
+            raise SettingsError(
+                "time_scale must be >= 0 (0 freezes the clock: only advance moves it)"
+            )
         if self.heartbeat_interval <= 0:
             raise SettingsError("heartbeat_interval must be > 0")
         if self.render_min_seconds > self.render_max_seconds:

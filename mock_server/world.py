@@ -15,6 +15,7 @@ import contracts
 from mock_server import rng
 from mock_server.clock import VirtualClock
 from mock_server.errors import ApiError
+from mock_server.faults import Faults
 from mock_server.journal import Journal
 from mock_server.model import Claim, Render, Session, Token, User
 from mock_server.settings import Settings
@@ -46,6 +47,7 @@ class World:
         self.renders: dict[str, Render] = {}
         self.claims: dict[str, Claim] = {}
         self.mints: deque[tuple[str, float]] = deque()  # (ip, virtual time) of every mint
+        self.faults = Faults()  # fault rules (mock_server/faults.py); a reset removes them
 
     def reset(self, settings: Settings | None = None) -> None:
         """Forget all state and the journal; restart the clock (optionally with new settings)."""
@@ -55,7 +57,9 @@ class World:
         self.journal.clear()
         self.journal.resize(self.settings.journal_size)
         self.clock.restore(
-            self.settings.clock_start if self.settings.clock_start is not None else self.clock.now(),
+            self.settings.clock_start
+            if self.settings.clock_start is not None
+            else self.clock.now(),
             self.settings.time_scale,
         )
 
@@ -153,7 +157,7 @@ class World:
         return session
 
     def session_for(self, user: User, session_id: str) -> Session:
-        """`user`'s live session `session_id` (touched); 1002 when unknown, idle-expired or foreign."""
+        """`user`'s live session (touched); 1002 when unknown, idle-expired or foreign."""
         session = self.sessions.get(session_id)
         now = self.now()
         if session is None or session.user_id != user.id:

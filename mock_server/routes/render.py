@@ -25,6 +25,7 @@ from mock_server.http import (
 )
 
 MEDIA = Path(str(resources.files("mock_server").joinpath("assets/render.mp4")))
+MEDIA_SIZE = MEDIA.stat().st_size
 _MEDIA_NAME = re.compile(r"^[0-9a-f]{24}\.mp4$")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
@@ -52,7 +53,7 @@ async def submit(request: Request) -> Response:
     if not contracts.has_content(draft):
         raise ApiError(400, "The draft has no content: add a clip before exporting.")
     job = world.submit_render(user, session, render_id, draft)
-    job.output["size"] = MEDIA.stat().st_size
+    job.output["size"] = MEDIA_SIZE
     return ok(renders.view(job, world.now(), base_url(request)))
 
 

@@ -131,7 +131,9 @@ async def upload(request: Request) -> Response:
         files.append(item)
         infos.append({**item, "source": "url" if source else "upload"})
     world.change(session, video_infos=infos)
-    note(request, "body", {"files": [{k: f[k] for k in ("filename", "type", "size")} for f in files]})
+    note(
+        request, "body", {"files": [{k: f[k] for k in ("filename", "type", "size")} for f in files]}
+    )
     return ok({"files": files})
 
 
@@ -144,7 +146,7 @@ async def _multipart(
     if declared and declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
         raise _too_large(limit)  # decided from Content-Length, before reading the body
     collector = _Collector(limit)
-    parser = MultipartParser(boundary, collector.callbacks())
+    parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
             parser.write(chunk)

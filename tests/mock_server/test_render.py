@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import av
-import io
 import pytest
-from tests.conftest import ATTRIBUTION, Api
 
 import contracts
+from tests.conftest import ATTRIBUTION, Api
 
 SUBMIT = "/api/render/proxy/lambda"
 DRAFT = {"t": [{"tt": 0, "sg": [{"st": 0, "d": 10000, "m": {"name": "clip"}}]}], "d": 10000}
@@ -18,7 +18,12 @@ DRAFT = {"t": [{"tt": 0, "sg": [{"st": 0, "d": 10000, "m": {"name": "clip"}}]}],
 def _job(api: Api, render_id: str = "render_1", **over: Any) -> tuple[str, dict[str, Any]]:
     token = api.token()
     sid = api.session(token)["session_id"]
-    body = {"id": render_id, "sessionId": sid, "draft": DRAFT, "output": {"format": "mp4", "quality": "high"}}
+    body = {
+        "id": render_id,
+        "sessionId": sid,
+        "draft": DRAFT,
+        "output": {"format": "mp4", "quality": "high"},
+    }
     body.update(over)
     r = api.http.post(SUBMIT, headers=api.headers(token), json=body)
     return token, r.json()
@@ -33,13 +38,24 @@ def test_submit_answers_a_pending_job(api: Api) -> None:
     """'Export (free, no credits)': the job starts pending with progress 0."""
     _, body = _job(api)
     assert body["code"] == 0
-    assert body["data"] == {"id": "render_1", "status": "pending", "progress": 0.0, "output": None, "error": None}
+    assert body["data"] == {
+        "id": "render_1",
+        "status": "pending",
+        "progress": 0.0,
+        "output": None,
+        "error": None,
+    }
 
 
 def test_export_is_free(api: Api) -> None:
     """'Export (free, no credits)'."""
     token, _ = _job(api)
-    assert api.http.get("/api/credits/balance/simple", headers=api.headers(token)).json()["data"]["total"] == 100
+    assert (
+        api.http.get("/api/credits/balance/simple", headers=api.headers(token)).json()["data"][
+            "total"
+        ]
+        == 100
+    )
 
 
 @pytest.mark.parametrize("missing", list(ATTRIBUTION))
@@ -48,14 +64,18 @@ def test_export_without_attribution_answers_402(api: Api, missing: str) -> None:
     token = api.token()
     sid = api.session(token)["session_id"]
     headers = {k: v for k, v in api.headers(token).items() if k != missing}
-    r = api.http.post(SUBMIT, headers=headers, json={"id": "render_2", "sessionId": sid, "draft": DRAFT})
+    r = api.http.post(
+        SUBMIT, headers=headers, json={"id": "render_2", "sessionId": sid, "draft": DRAFT}
+    )
     assert (r.status_code, r.json()["code"]) == (402, 402)
 
 
 def test_missing_attribution_is_flagged_in_the_journal(api: Api) -> None:
     """The journal flags every request that lacks the attribution headers."""
     api.http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "j"})
-    assert api.world.journal.query({"path": "/api/auth/anonymous-token"})[-1]["missing_attribution"] == [
+    assert api.world.journal.query({"path": "/api/auth/anonymous-token"})[-1][
+        "missing_attribution"
+    ] == [
         "x-skill-source",
         "x-skill-version",
         "x-skill-platform",
@@ -68,7 +88,9 @@ def test_draft_without_content_answers_400(api: Api) -> None:
     assert body["code"] == 400
 
 
-@pytest.mark.parametrize("over", [{"id": ""}, {"sessionId": None}, {"draft": "x"}, {"output": {"format": "gif"}}])
+@pytest.mark.parametrize(
+    "over", [{"id": ""}, {"sessionId": None}, {"draft": "x"}, {"output": {"format": "gif"}}]
+)
 def test_malformed_render_body_answers_400(api: Api, over: dict[str, Any]) -> None:
     """ASSUMPTION: a malformed request answers 400."""
     _, body = _job(api, **over)
@@ -78,7 +100,9 @@ def test_malformed_render_body_answers_400(api: Api, over: dict[str, Any]) -> No
 def test_render_for_another_users_session_answers_1002(api: Api) -> None:
     """Sessions belong to the token's user."""
     sid = api.session(api.token())["session_id"]
-    r = api.http.post(SUBMIT, headers=api.headers(api.token()), json={"id": "r", "sessionId": sid, "draft": DRAFT})
+    r = api.http.post(
+        SUBMIT, headers=api.headers(api.token()), json={"id": "r", "sessionId": sid, "draft": DRAFT}
+    )
     assert r.json()["code"] == 1002
 
 
@@ -87,7 +111,11 @@ def test_resubmitting_the_same_id_returns_the_same_job(api: Api) -> None:
     token, _ = _job(api)
     api.advance(20)
     sid = next(iter(api.world.sessions))
-    again = api.http.post(SUBMIT, headers=api.headers(token), json={"id": "render_1", "sessionId": sid, "draft": DRAFT})
+    again = api.http.post(
+        SUBMIT,
+        headers=api.headers(token),
+        json={"id": "render_1", "sessionId": sid, "draft": DRAFT},
+    )
     assert len(api.world.renders) == 1
     assert again.json()["data"] == _poll(api, token)["data"]
     assert again.json()["data"]["status"] != "pending"  # the old job, 20 s on, not a new one
@@ -145,7 +173,7 @@ def test_output_url_supports_range(api: Api) -> None:
 
 def test_media_of_an_unfinished_render_is_not_served(api: Api) -> None:
     """Nothing is served before completion."""
-    token, _ = _job(api)
+    _job(api)
     name = next(iter(api.world.renders.values())).media_name
     assert api.http.get(f"/media/renders/{name}").status_code == 404
 
@@ -208,5 +236,6 @@ def test_summary_of_the_seeds_example() -> None:
         ]
     }
     assert contracts.summary(draft) == (
-        'Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) 3. Title: "Urban Dreams" (0-3s)'
+        "Timeline (3 tracks): 1. Video: city timelapse (0-10s) "
+        '2. BGM: Lo-fi (0-10s, 35%) 3. Title: "Urban Dreams" (0-3s)'
     )

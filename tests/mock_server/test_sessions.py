@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.conftest import Api
 
 import contracts
+from tests.conftest import Api
 
 SESSION = "/api/tasks/me/with-session/nemo_agent"
 
@@ -46,7 +46,11 @@ def test_malformed_session_body_answers_400(api: Api, body: object) -> None:
 
 def test_invalid_json_answers_400(api: Api) -> None:
     """A body that is not JSON is malformed."""
-    r = api.http.post(SESSION, headers={**api.headers(api.token()), "content-type": "application/json"}, content=b"{nope")
+    r = api.http.post(
+        SESSION,
+        headers={**api.headers(api.token()), "content-type": "application/json"},
+        content=b"{nope",
+    )
     assert r.json()["code"] == 400
 
 
@@ -60,7 +64,9 @@ def test_another_users_session_answers_1002(api: Api) -> None:
 
 def test_unknown_session_answers_1002(api: Api) -> None:
     """'1002 — Session not found: new session.'"""
-    r = api.http.get(state_path("00000000-0000-4000-8000-000000000000"), headers=api.headers(api.token()))
+    r = api.http.get(
+        state_path("00000000-0000-4000-8000-000000000000"), headers=api.headers(api.token())
+    )
     assert r.json()["code"] == 1002
 
 
@@ -101,8 +107,10 @@ def test_state_version_grows_with_every_change(api: Api) -> None:
 
 
 def test_credits_start_at_100_with_invariant(api: Api) -> None:
-    """'GET /api/credits/balance/simple — returns available, frozen, total'; available+frozen==total."""
-    data = api.http.get("/api/credits/balance/simple", headers=api.headers(api.token())).json()["data"]
+    """'returns available, frozen, total'; available + frozen == total."""
+    data = api.http.get("/api/credits/balance/simple", headers=api.headers(api.token())).json()[
+        "data"
+    ]
     assert data == {"available": 100, "frozen": 0, "total": 100}
 
 

@@ -32,7 +32,9 @@ def test_env_overrides_file_and_flags_override_env(tmp_path: Path) -> None:
     """defaults < file < NEMO_MOCK_* env < flags."""
     f = tmp_path / "s.yaml"
     f.write_text("seed: 1\ntime_scale: 10\nerror_status: http\n")
-    s = Settings.load(file=f, env={"NEMO_MOCK_SEED": "2", "NEMO_MOCK_TIME_SCALE": "20"}, overrides={"seed": 3})
+    s = Settings.load(
+        file=f, env={"NEMO_MOCK_SEED": "2", "NEMO_MOCK_TIME_SCALE": "20"}, overrides={"seed": 3}
+    )
     assert (s.seed, s.time_scale, s.error_status) == (3, 20.0, "http")
 
 
@@ -68,7 +70,7 @@ def test_booleans_parse_from_env_strings() -> None:
 
 def test_unreadable_file_is_a_settings_error(tmp_path: Path) -> None:
     """A missing file says which file."""
-    with pytest.raises(SettingsError, match="nope.yaml"):
+    with pytest.raises(SettingsError, match=r"nope\.yaml"):
         Settings.load(file=tmp_path / "nope.yaml", env={})
 
 
