@@ -32,7 +32,9 @@ def api_routes() -> list[BaseRoute]:
         Route("/workspace/claim", auth.claim_page, methods=["GET"]),
         Route("/api/tasks/me/with-session/nemo_agent", sessions.create_session, methods=["POST"]),
         Route("/api/credits/balance/simple", sessions.credits_balance, methods=["GET"]),
-        Route("/api/state/nemo_agent/me/{session_id}/latest", sessions.session_state, methods=["GET"]),
+        Route(
+            "/api/state/nemo_agent/me/{session_id}/latest", sessions.session_state, methods=["GET"]
+        ),
         Route("/api/upload-video/nemo_agent/me/{session_id}", uploads.upload, methods=["POST"]),
         Route("/run_sse", agent.run_sse, methods=["POST"]),
         Route("/api/render/proxy/lambda", render.submit, methods=["POST"]),
@@ -92,7 +94,9 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
     return Envelope(None, code=500, message=f"Emulator error: {type(exc).__name__}", status=500)
 
 
-def create_app(settings: Settings | None = None, world: World | None = None, **extra: Any) -> Starlette:
+def create_app(
+    settings: Settings | None = None, world: World | None = None, **extra: Any
+) -> Starlette:
     """The emulator as an ASGI app. Pass a `world` to share or inspect its state."""
     world = world or World(settings or Settings())
     if settings is not None and world.settings is not settings:

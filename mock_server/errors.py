@@ -52,7 +52,9 @@ class Envelope(Response):
 
     media_type = "application/json"
 
-    def __init__(self, data: Any = None, code: int = 0, message: str = "success", status: int = 200):
+    def __init__(
+        self, data: Any = None, code: int = 0, message: str = "success", status: int = 200
+    ):
         self.code = code
         super().__init__(envelope_bytes(code, message, data), status_code=status)
 

@@ -28,7 +28,9 @@ class JournalMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
-        headers = redact_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        headers = redact_headers(
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
+        )
         client = scope.get("client")
         entry: dict[str, Any] = {
             "vtime": self.world.now(),

@@ -37,7 +37,9 @@ def view(render: Render, now: float, base_url: str) -> dict[str, Any]:
             "size": render.output.get("size", 0),
             "duration": round(render.draft_ms / 1000.0, 3),
         }
-    error = "Render failed on the GPU node; submit again with a new id." if status == "failed" else None
+    error = (
+        "Render failed on the GPU node; submit again with a new id." if status == "failed" else None
+    )
     return {
         "id": render.id,
         "status": status,

@@ -58,7 +58,9 @@ class _Server(uvicorn.Server):
                 self._on_ready(self.url)
 
 
-def serve(settings: Settings, world: World | None = None, on_ready: Callable[[str], None] | None = None) -> None:
+def serve(
+    settings: Settings, world: World | None = None, on_ready: Callable[[str], None] | None = None
+) -> None:
     """Serve in the foreground until Ctrl-C / SIGTERM (uvicorn stops gracefully, bounded)."""
     world = world or World(settings)
     server = _Server(uvicorn_config(create_app(settings, world), settings), on_ready)
@@ -72,7 +74,9 @@ class LiveServer:
     ...     httpx.get(live.url + "/_mock/health")
     """
 
-    def __init__(self, settings: Settings | None = None, world: World | None = None, app: Any = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, world: World | None = None, app: Any = None
+    ) -> None:
         # always a free port on loopback: tests and runners never collide
         self.settings = (settings or Settings()).merged({"host": "127.0.0.1", "port": 0})
         self.world = world or World(self.settings)

@@ -13,10 +13,16 @@ from starlette.testclient import TestClient
 from mock_server import Settings, World, create_app
 from mock_server.runner import LiveServer
 
-settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("dev", max_examples=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 CLOCK_START = 1_800_000_000.0  # a fixed virtual epoch: tests see the same times on every run
@@ -70,7 +76,10 @@ class Api:
     def add_clip(self, session_id: str, seconds: int = 10) -> None:
         """Give a session a video track directly through the world (what an edit turn does)."""
         session = self.world.sessions[session_id]
-        draft = {"t": [{"tt": 0, "sg": [{"st": 0, "d": seconds * 1000, "m": {"name": "clip"}}]}], "d": seconds * 1000}
+        draft = {
+            "t": [{"tt": 0, "sg": [{"st": 0, "d": seconds * 1000, "m": {"name": "clip"}}]}],
+            "d": seconds * 1000,
+        }
         self.world.change(session, draft=draft)
 
     def advance(self, seconds: float) -> None:

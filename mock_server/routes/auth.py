@@ -9,7 +9,16 @@ from starlette.responses import HTMLResponse, Response
 
 import contracts
 from mock_server.errors import ApiError
-from mock_server.http import base_url, client_ip, ok, read_json, require_str, session_of, user_of, world_of
+from mock_server.http import (
+    base_url,
+    client_ip,
+    ok,
+    read_json,
+    require_str,
+    session_of,
+    user_of,
+    world_of,
+)
 
 
 async def anonymous_token(request: Request) -> Response:
@@ -56,7 +65,9 @@ async def claim_page(request: Request) -> Response:
     world = world_of(request)
     claim = world.claims.get(request.query_params.get("ct", ""))
     if claim is None or claim.expires_at <= world.now():
-        return HTMLResponse(_page("Link expired", "<p>This claim link is unknown or expired.</p>"), 404)
+        return HTMLResponse(
+            _page("Link expired", "<p>This claim link is unknown or expired.</p>"), 404
+        )
     session = world.sessions.get(claim.session_id)
     if session is None:
         return HTMLResponse(_page("Session gone", "<p>The session no longer exists.</p>"), 404)

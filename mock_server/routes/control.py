@@ -76,7 +76,9 @@ async def config(request: Request) -> Response:
         body = await read_json(request)
         frozen = sorted(set(body) & set(FROZEN_AT_RUNTIME))
         if frozen:
-            raise ApiError(400, f"Cannot change at run time: {', '.join(frozen)} (restart instead).")
+            raise ApiError(
+                400, f"Cannot change at run time: {', '.join(frozen)} (restart instead)."
+            )
         try:
             world.configure(world.settings.merged(body))
         except (SettingsError, TypeError) as exc:

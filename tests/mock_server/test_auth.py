@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import ATTRIBUTION, Api
-
 import contracts
+from tests.conftest import ATTRIBUTION, Api
 
 TOKEN = "/api/auth/anonymous-token"
 CREDITS = "/api/credits/balance/simple"

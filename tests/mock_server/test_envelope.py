@@ -5,26 +5,40 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.conftest import Api
 
 import contracts
 from mock_server.errors import ApiError, envelope_bytes, error_response
+from tests.conftest import Api
 
 
 def test_envelope_bytes_are_compact_utf8_json() -> None:
     """{"code","message","data"}, compact, non-ASCII kept."""
-    assert envelope_bytes(0, "成功", {"a": 1}) == '{"code":0,"message":"成功","data":{"a":1}}'.encode()
+    assert (
+        envelope_bytes(0, "成功", {"a": 1}) == '{"code":0,"message":"成功","data":{"a":1}}'.encode()
+    )
 
 
 @pytest.mark.parametrize(
     ("code", "body", "http"),
-    [(1001, 200, 401), (1002, 200, 404), (2001, 200, 402), (4001, 200, 415), (4002, 200, 413),
-     (400, 400, 400), (402, 402, 402), (404, 404, 404), (429, 429, 429)],
+    [
+        (1001, 200, 401),
+        (1002, 200, 404),
+        (2001, 200, 402),
+        (4001, 200, 415),
+        (4002, 200, 413),
+        (400, 400, 400),
+        (402, 402, 402),
+        (404, 404, 404),
+        (429, 429, 429),
+    ],
 )
 def test_http_status_per_mode_follows_the_catalogue(code: int, body: int, http: int) -> None:
     """error_status body: app codes ride on 200; http: app codes are mapped too."""
     exc = ApiError(code)
-    assert (error_response(exc, "body").status_code, error_response(exc, "http").status_code) == (body, http)
+    assert (error_response(exc, "body").status_code, error_response(exc, "http").status_code) == (
+        body,
+        http,
+    )
     assert json.loads(error_response(exc, "http").body)["code"] == code
 
 
@@ -37,7 +51,10 @@ def test_unknown_code_is_refused() -> None:
 def test_unknown_path_answers_404_envelope(api: Api) -> None:
     """Unknown routes answer in the envelope too."""
     r = api.http.get("/api/nope")
-    assert (r.status_code, r.json()) == (404, {"code": 404, "message": "No such endpoint.", "data": None})
+    assert (r.status_code, r.json()) == (
+        404,
+        {"code": 404, "message": "No such endpoint.", "data": None},
+    )
 
 
 def test_wrong_method_answers_405_envelope(api: Api) -> None:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Api
-
 from mock_server.journal import Journal, fingerprint
+from tests.conftest import Api
 
 
 def test_every_exchange_is_journalled_with_status_and_code(api: Api) -> None:
     """Journal: method, path, status, body code for every exchange."""
     api.http.post("/api/auth/anonymous-token")
     e = api.world.journal.query({})[-1]
-    assert (e["method"], e["path"], e["status"], e["code"]) == ("POST", "/api/auth/anonymous-token", 400, 400)
+    assert (e["method"], e["path"], e["status"], e["code"]) == (
+        "POST",
+        "/api/auth/anonymous-token",
+        400,
+        400,
+    )
     assert e["seq"] >= 1 and e["vtime"] > 0
 
 

@@ -28,14 +28,20 @@ def test_advance_expires_a_token(api: Api) -> None:
     """A 7-day expiry is testable in milliseconds."""
     token = api.token()
     api.http.post("/_mock/clock/advance", json={"seconds": 604800})
-    assert api.http.get("/api/credits/balance/simple", headers=api.headers(token)).json()["code"] == 1001
+    assert (
+        api.http.get("/api/credits/balance/simple", headers=api.headers(token)).json()["code"]
+        == 1001
+    )
 
 
 def test_reset_forgets_tokens_and_journal(api: Api) -> None:
     """POST /_mock/reset."""
     token = api.token()
     api.http.post("/_mock/reset")
-    assert api.http.get("/api/credits/balance/simple", headers=api.headers(token)).json()["code"] == 1001
+    assert (
+        api.http.get("/api/credits/balance/simple", headers=api.headers(token)).json()["code"]
+        == 1001
+    )
     assert len(api.http.get("/_mock/journal").json()["data"]["entries"]) == 1
 
 

@@ -13,9 +13,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, rule
 from starlette.testclient import TestClient
-from tests.conftest import ATTRIBUTION, make_settings
 
 from mock_server import World, create_app
+from tests.conftest import ATTRIBUTION, make_settings
 
 ORDER = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
 DRAFT = {"t": [{"tt": 0, "sg": [{"st": 0, "d": 5000, "m": {"name": "c"}}]}], "d": 5000}
@@ -28,7 +28,9 @@ class EmulatorMachine(RuleBasedStateMachine):
 
     @initialize(mode=st.sampled_from(["body", "http"]), failure=st.sampled_from([0.0, 0.5]))
     def start(self, mode: str, failure: float) -> None:
-        self.world = World(make_settings(error_status=mode, render_failure_rate=failure, tokens_per_ip=10_000))
+        self.world = World(
+            make_settings(error_status=mode, render_failure_rate=failure, tokens_per_ip=10_000)
+        )
         self.http = TestClient(create_app(world=self.world))
         self.n = 0
         self.owner: dict[str, str] = {}  # session or render key -> token
@@ -52,7 +54,9 @@ class EmulatorMachine(RuleBasedStateMachine):
 
     @rule(target=sessions, token=tokens)
     def create_session(self, token: str) -> Any:
-        r = self.http.post("/api/tasks/me/with-session/nemo_agent", headers=self._h(token), json={"task_name": "p"})
+        r = self.http.post(
+            "/api/tasks/me/with-session/nemo_agent", headers=self._h(token), json={"task_name": "p"}
+        )
         if not self._live(token):
             assert r.json()["code"] == 1001
             return None
@@ -64,7 +68,9 @@ class EmulatorMachine(RuleBasedStateMachine):
     def advance(self, seconds: int) -> None:
         self.world.clock.advance(seconds)
 
-    @rule(session=sessions, cost=st.integers(0, 150), outcome=st.sampled_from(["consume", "release"]))
+    @rule(
+        session=sessions, cost=st.integers(0, 150), outcome=st.sampled_from(["consume", "release"])
+    )
     def turn_credits(self, session: Any, cost: int, outcome: str) -> None:
         if session is None:
             return
@@ -86,7 +92,9 @@ class EmulatorMachine(RuleBasedStateMachine):
         self.n += 1
         rid = f"render_{self.n}"
         r = self.http.post(
-            "/api/render/proxy/lambda", headers=self._h(token), json={"id": rid, "sessionId": session, "draft": DRAFT}
+            "/api/render/proxy/lambda",
+            headers=self._h(token),
+            json={"id": rid, "sessionId": session, "draft": DRAFT},
         )
         code = r.json()["code"]
         if not self._live(token):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.conftest import Api
 
 import contracts
+from tests.conftest import Api
 
 
 def upload_path(sid: str) -> str:
@@ -23,7 +23,9 @@ def _ready(api: Api) -> tuple[str, str]:
 def test_every_supported_format_is_accepted(api: Api, ext: str) -> None:
     """'Supported formats: mp4, mov, avi, webm, mkv, jpg, png, gif, webp, mp3, wav, m4a, aac.'"""
     token, sid = _ready(api)
-    r = api.http.post(upload_path(sid), headers=api.headers(token), files={"files": (f"a.{ext}", b"x" * 10)})
+    r = api.http.post(
+        upload_path(sid), headers=api.headers(token), files={"files": (f"a.{ext}", b"x" * 10)}
+    )
     assert r.json()["code"] == 0
     assert r.json()["data"]["files"][0]["type"] == contracts.supported_formats()[ext]
 
@@ -31,7 +33,9 @@ def test_every_supported_format_is_accepted(api: Api, ext: str) -> None:
 def test_extension_check_is_case_insensitive(api: Api) -> None:
     """'clip.MP4' is an mp4."""
     token, sid = _ready(api)
-    r = api.http.post(upload_path(sid), headers=api.headers(token), files={"files": ("CLIP.MP4", b"x")})
+    r = api.http.post(
+        upload_path(sid), headers=api.headers(token), files={"files": ("CLIP.MP4", b"x")}
+    )
     assert r.json()["code"] == 0
 
 
@@ -66,10 +70,12 @@ def test_field_name_file_is_accepted(api: Api) -> None:
 def test_upload_appears_in_video_infos(api: Api) -> None:
     """Each upload appears in state.video_infos."""
     token, sid = _ready(api)
-    fid = api.http.post(upload_path(sid), headers=api.headers(token), files={"files": ("a.mp4", b"x")}).json()[
-        "data"
-    ]["files"][0]["file_id"]
-    state = api.http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=api.headers(token)).json()["data"]
+    fid = api.http.post(
+        upload_path(sid), headers=api.headers(token), files={"files": ("a.mp4", b"x")}
+    ).json()["data"]["files"][0]["file_id"]
+    state = api.http.get(
+        f"/api/state/nemo_agent/me/{sid}/latest", headers=api.headers(token)
+    ).json()["data"]
     assert [i["file_id"] for i in state["state"]["video_infos"]] == [fid]
 
 
@@ -77,39 +83,65 @@ def test_url_upload_is_recorded_not_fetched(api: Api) -> None:
     """URL form: {"urls":["<url>"],"source_type":"url"}."""
     token, sid = _ready(api)
     body = {"urls": ["https://example.com/clip.mp4"], "source_type": "url"}
-    f = api.http.post(upload_path(sid), headers=api.headers(token), json=body).json()["data"]["files"][0]
-    assert (f["filename"], f["type"], f["url"]) == ("clip.mp4", "video", "https://example.com/clip.mp4")
+    f = api.http.post(upload_path(sid), headers=api.headers(token), json=body).json()["data"][
+        "files"
+    ][0]
+    assert (f["filename"], f["type"], f["url"]) == (
+        "clip.mp4",
+        "video",
+        "https://example.com/clip.mp4",
+    )
 
 
 def test_url_with_unsupported_extension_answers_4001(api: Api) -> None:
     """A URL naming an unsupported file is refused like a file."""
     token, sid = _ready(api)
     body = {"urls": ["https://example.com/a.heic"], "source_type": "url"}
-    assert api.http.post(upload_path(sid), headers=api.headers(token), json=body).json()["code"] == 4001
+    assert (
+        api.http.post(upload_path(sid), headers=api.headers(token), json=body).json()["code"]
+        == 4001
+    )
 
 
 @pytest.mark.parametrize(
     "body",
-    [{"urls": []}, {"urls": "https://x/a.mp4"}, {"urls": ["ftp://x/a.mp4"]}, {"urls": ["a"], "source_type": "file"}],
+    [
+        {"urls": []},
+        {"urls": "https://x/a.mp4"},
+        {"urls": ["ftp://x/a.mp4"]},
+        {"urls": ["a"], "source_type": "file"},
+    ],
 )
 def test_malformed_url_upload_answers_400(api: Api, body: dict[str, object]) -> None:
     """ASSUMPTION: a malformed request answers 400."""
     token, sid = _ready(api)
-    assert api.http.post(upload_path(sid), headers=api.headers(token), json=body).json()["code"] == 400
+    assert (
+        api.http.post(upload_path(sid), headers=api.headers(token), json=body).json()["code"] == 400
+    )
 
 
 def test_upload_without_a_file_answers_400(api: Api) -> None:
     """A multipart body with no file part is malformed."""
     token, sid = _ready(api)
-    r = api.http.post(upload_path(sid), headers=api.headers(token), data={"note": "hi"}, files={"other": ("x.mp4", b"x")})
+    r = api.http.post(
+        upload_path(sid),
+        headers=api.headers(token),
+        data={"note": "hi"},
+        files={"other": ("x.mp4", b"x")},
+    )
     assert r.json()["code"] == 400
 
 
 @pytest.mark.parametrize(
     ("source", "limit_mb"),
-    [pytest.param(p.source, p.max_upload_bytes // 2**20, id=p.source) for p in contracts.profiles().values()],
+    [
+        pytest.param(p.source, p.max_upload_bytes // 2**20, id=p.source)
+        for p in contracts.profiles().values()
+    ],
 )
-def test_size_limit_follows_the_profile_from_content_length(api: Api, source: str, limit_mb: int) -> None:
+def test_size_limit_follows_the_profile_from_content_length(
+    api: Api, source: str, limit_mb: int
+) -> None:
     """Seeds disagree (500 MB vs 200 MB): the X-Skill-Source profile decides; over → 4002."""
     token, sid = _ready(api)
     headers = {
@@ -124,7 +156,9 @@ def test_size_limit_follows_the_profile_from_content_length(api: Api, source: st
 
 def _chunks(total: int, filename: str) -> Iterator[bytes]:
     yield (
-        b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"" + filename.encode() + b"\"\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="'
+        + filename.encode()
+        + b'"\r\n'
         b"Content-Type: video/mp4\r\n\r\n"
     )
     block = b"\0" * (1 << 20)
@@ -158,12 +192,16 @@ def test_upload_to_another_users_session_answers_1002(api: Api) -> None:
     """Sessions belong to the token's user."""
     _, sid = _ready(api)
     other = api.token()
-    r = api.http.post(upload_path(sid), headers=api.headers(other), files={"files": ("a.mp4", b"x")})
+    r = api.http.post(
+        upload_path(sid), headers=api.headers(other), files={"files": ("a.mp4", b"x")}
+    )
     assert r.json()["code"] == 1002
 
 
 def test_upload_with_another_content_type_answers_400(api: Api) -> None:
     """Only multipart/form-data or JSON URLs are uploads."""
     token, sid = _ready(api)
-    r = api.http.post(upload_path(sid), headers={**api.headers(token), "content-type": "text/plain"}, content=b"x")
+    r = api.http.post(
+        upload_path(sid), headers={**api.headers(token), "content-type": "text/plain"}, content=b"x"
+    )
     assert r.json()["code"] == 400
