@@ -90,7 +90,9 @@ class Api:
         try:
             return self._http.send(request, stream=stream)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise NetworkError(f"Could not reach the API ({type(exc).__name__}).", sent=False) from exc
+            raise NetworkError(
+                f"Could not reach the API ({type(exc).__name__}).", sent=False
+            ) from exc
         except httpx.TransportError as exc:
             raise NetworkError(f"The connection broke ({type(exc).__name__}).") from exc
 
@@ -136,7 +138,9 @@ class Api:
     def upload_urls(self, session_id: str, urls: list[str]) -> list[UploadedFile]:
         """POST ``{"urls": [...], "source_type": "url"}``."""
         body = {"urls": urls, "source_type": "url"}
-        return UploadedFile.parse_all(self._call("POST", PATH_UPLOAD.format(sid=session_id), json=body))
+        return UploadedFile.parse_all(
+            self._call("POST", PATH_UPLOAD.format(sid=session_id), json=body)
+        )
 
     def state(self, session_id: str) -> SessionState:
         """GET /api/state/nemo_agent/me/<sid>/latest."""

@@ -15,7 +15,8 @@
     │   └── RateLimited          429
     ├── NetworkError             could not reach the API, or the connection broke
     ├── TurnTimeout              the agent only sent heartbeats for too long
-    ├── RenderFailed             the export did not complete
+    ├── RenderFailed             the export render failed twice
+    │   └── RenderTimeout        ... or was still running after the last poll
     └── UsageError               the user asked for something impossible (no file, empty draft)
 """
 
@@ -37,7 +38,7 @@ class NemoError(Exception):
     ) -> None:
         self.code = code
         self.status = status
-        self.hint = hint or self.default_hint
+        self.hint = self.default_hint if hint is None else hint
         super().__init__(message or self.hint)
 
     @property
@@ -137,8 +138,17 @@ class RenderFailed(NemoError):
     default_hint = "Say 'export' to try again."
 
 
+class RenderTimeout(RenderFailed):
+    """The render was still running after the documented number of polls."""
+
+    exit_code = 3
+    default_hint = "The render is taking unusually long. Say 'export' to try again later."
+
+
 class UsageError(NemoError):
-    """Something the user asked for cannot be done as asked."""
+    """Something the user asked for cannot be done as asked (the message says what to do)."""
+
+    default_hint = ""
 
 
 _BY_CODE: dict[int, type[ApiError]] = {

@@ -27,7 +27,7 @@ class Frame:
 
 
 class SseParser:
-    """Incremental parser: ``feed(bytes)`` returns the frames completed so far, ``close()`` the rest."""
+    """Incremental: ``feed(bytes)`` returns the frames completed so far, ``close()`` the rest."""
 
     def __init__(self) -> None:
         self._buf = b""
