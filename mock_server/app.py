@@ -13,7 +13,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 import contracts
+from mock_server import snapshot
 from mock_server.errors import ApiError, Envelope, error_response
+from mock_server.fault_middleware import FaultMiddleware
 from mock_server.middleware import JournalMiddleware
 from mock_server.routes import agent, auth, control, render, sessions, uploads
 from mock_server.settings import Settings
@@ -55,18 +57,23 @@ def control_routes() -> list[BaseRoute]:
         Route("/_mock/config", control.config, methods=["GET", "PATCH"]),
         Route("/_mock/journal", control.journal, methods=["GET", "DELETE"]),
         Route("/_mock/journal.ndjson", control.journal_ndjson, methods=["GET"]),
-        Route("/_mock/openapi.json", control_openapi_json, methods=["GET"]),
+        Route("/_mock/journal.har", control.journal_har, methods=["GET"]),
+        Route("/_mock/faults", control.faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_mock/faults/{rule_id}", control.fault, methods=["GET", "DELETE"]),
+        Route("/_mock/verify", control.verify_, methods=["POST"]),
+        Route("/_mock/tokens/revoke", control.token_revoke, methods=["POST"]),
+        Route("/_mock/tokens/expire", control.token_expire, methods=["POST"]),
+        Route("/_mock/users", control.users, methods=["POST"]),
+        Route("/_mock/users/{user_id}/credits", control.user_credits, methods=["POST"]),
+        Route("/_mock/state", control.state, methods=["GET", "PUT"]),
+        Route("/_mock/scenario", control.scenario_, methods=["POST"]),
+        Route("/_mock/openapi.json", control.openapi_json, methods=["GET"]),
     ]
 
 
 async def openapi_json(request: Request) -> Response:
     """The API's OpenAPI document."""
     return JSONResponse(contracts.openapi())
-
-
-async def control_openapi_json(request: Request) -> Response:
-    """The control plane's OpenAPI document."""
-    return JSONResponse(contracts.control_openapi())
 
 
 def _mode(request: Request) -> str:
@@ -101,9 +108,17 @@ def create_app(
     world = world or World(settings or Settings())
     if settings is not None and world.settings is not settings:
         world.configure(settings)
+    # outermost first: autosave (with --state-file) > journal > faults (so the journal sees them)
+    middleware = [
+        Middleware(JournalMiddleware, world=world),
+        Middleware(FaultMiddleware, world=world),
+    ]
+    if world.settings.state_file:
+        snapshot.attach(world, world.settings.state_file)
+        middleware.insert(0, Middleware(snapshot.AutosaveMiddleware, world=world))
     app = Starlette(
         routes=[*api_routes(), *control_routes()],
-        middleware=[Middleware(JournalMiddleware, world=world)],
+        middleware=middleware,
         exception_handlers={
             ApiError: _on_api_error,
             HTTPException: _on_http_error,

@@ -55,6 +55,16 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
         help="log every request (halves throughput)",
     )
     p.add_argument(
+        "--state-file",
+        metavar="FILE",
+        help="restore state from FILE on start; save it (atomically) on change and on exit",
+    )
+    p.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="apply a scenario's server block (seed, settings, faults) on start",
+    )
+    p.add_argument(
         "--set",
         action="append",
         default=[],
@@ -80,6 +90,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             "admin_token",
             "allow_remote_admin",
             "access_log",
+            "state_file",
         )
     }
     for item in args.set or []:
@@ -92,13 +103,22 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted; 2 on bad settings."""
+    from mock_server import scenario
     from mock_server.runner import serve
+    from mock_server.snapshot import SnapshotError
+    from mock_server.world import World
 
+    faults: list[Any] = []
     try:
         settings = settings_from_args(args)
-    except SettingsError as exc:
+        if getattr(args, "scenario", None):
+            block = scenario.load_file(args.scenario)
+            settings, faults = scenario.validate(block, settings)
+    except (SettingsError, scenario.ScenarioError) as exc:
         print(f"nemo-mock: {exc}", file=sys.stderr)
         return 2
+    world = World(settings)
+    world.faults.add_many(faults)
 
     def ready(url: str) -> None:
         print(
@@ -107,8 +127,12 @@ def run_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(settings, on_ready=ready)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            serve(settings, world=world, on_ready=ready)
+    except SnapshotError as exc:
+        print(f"nemo-mock: {exc}", file=sys.stderr)
+        return 2
     print("nemo-mock stopped", flush=True)
     return 0
 

@@ -64,7 +64,19 @@ def serve(
     """Serve in the foreground until Ctrl-C / SIGTERM (uvicorn stops gracefully, bounded)."""
     world = world or World(settings)
     server = _Server(uvicorn_config(create_app(settings, world), settings), on_ready)
-    server.run()
+    try:
+        server.run()
+    finally:
+        _save_state(world)
+
+
+def _save_state(world: World) -> None:
+    """With --state-file: the final save, so a restart loses nothing."""
+    from mock_server.snapshot import autosaver_of
+
+    saver = autosaver_of(world)
+    if saver is not None:
+        saver.save()
 
 
 class LiveServer:
@@ -113,6 +125,8 @@ class LiveServer:
                 assert self._server is not None
                 self._server.force_exit = True
                 self._thread.join(timeout)
+        if self._thread is not None and not self._thread.is_alive():
+            _save_state(self.world)
         self._server, self._thread = None, None
 
     def __enter__(self) -> LiveServer:

@@ -1,4 +1,5 @@
-"""The control plane (/_mock/...): health, reset, clock, config and the journal (DESIGN §5).
+"""The control plane (/_mock/...): health, reset, clock, config, journal, faults, verify, tokens and
+users, state snapshots and scenarios (DESIGN §5; documented in contracts/control-openapi.yaml).
 
 Guarded: with an admin token set, every call needs `X-Admin-Token` (or `Authorization: Bearer`);
 callers that are not on loopback are refused unless `allow_remote_admin` is set.
@@ -7,16 +8,22 @@ callers that are not on loopback are refused unless `allow_remote_admin` is set.
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+import contracts
+from mock_server import har, scenario, snapshot, verify
 from mock_server.errors import ApiError
+from mock_server.faults import RuleError
 from mock_server.http import ok, read_json, world_of
+from mock_server.journal import fingerprint
+from mock_server.model import Token
 from mock_server.settings import SettingsError
 
-LOOPBACK = ("127.", "::1", "localhost", "testclient")
+LOOPBACK = ("127.", "::1", "::ffff:127.", "localhost", "testclient")
 FROZEN_AT_RUNTIME = ("host", "port", "admin_token", "allow_remote_admin", "state_file", "seed")
 
 
@@ -115,3 +122,214 @@ async def journal_ndjson(request: Request) -> Response:
     world = world_of(request)
     text = world.journal.ndjson(world.journal.query(_filters(request)))
     return PlainTextResponse(text, media_type="application/x-ndjson")
+
+
+async def journal_har(request: Request) -> Response:
+    """The journal as HAR 1.2 (same filters)."""
+    guard(request)
+    world = world_of(request)
+    doc = har.to_har(
+        world.journal.query(_filters(request)), request.headers.get("host", "127.0.0.1")
+    )
+    return JSONResponse(doc)
+
+
+async def openapi_json(request: Request) -> Response:
+    """The control plane's OpenAPI document."""
+    guard(request)
+    return JSONResponse(contracts.control_openapi())
+
+
+# -- faults ------------------------------------------------------------------------------------
+async def _json_any(request: Request) -> Any:
+    body = await request.body()
+    if not body.strip():
+        raise ApiError(400, "A JSON body is required.")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"Body is not valid JSON: {exc}") from exc
+
+
+def _rule_error(exc: RuleError) -> ApiError:
+    return ApiError(400, f"Bad fault rule: {exc}", {"field": exc.field})
+
+
+async def faults(request: Request) -> Response:
+    """GET: every rule with counters. POST: add a rule ({"rules": [...]} or a list adds several).
+    DELETE: remove every rule."""
+    guard(request)
+    world = world_of(request)
+    if request.method == "DELETE":
+        removed = len(world.faults)
+        world.faults.clear()
+        return ok({"removed": removed})
+    if request.method == "POST":
+        body = await _json_any(request)
+        many = isinstance(body, list) or (isinstance(body, dict) and "rules" in body)
+        items = body if isinstance(body, list) else body.get("rules") if many else [body]
+        if not isinstance(items, list):
+            raise ApiError(400, "Bad fault rule: rules: must be a list", {"field": "rules"})
+        try:
+            added = world.faults.add_many(items)
+        except RuleError as exc:
+            raise _rule_error(exc) from exc
+        if many:
+            return ok({"rules": [r.to_json() for r in added]})
+        return ok(added[0].to_json())
+    return ok({"rules": [r.to_json() for r in world.faults.rules()]})
+
+
+async def fault(request: Request) -> Response:
+    """GET: one rule with its counters. DELETE: remove it."""
+    guard(request)
+    world = world_of(request)
+    rule_id = request.path_params["rule_id"]
+    rule = world.faults.get(rule_id)
+    if rule is None:
+        raise ApiError(404, f"No fault rule {rule_id!r}.")
+    if request.method == "DELETE":
+        world.faults.remove(rule_id)
+        return ok({"removed": rule_id})
+    return ok(rule.to_json())
+
+
+# -- verify ------------------------------------------------------------------------------------
+async def verify_(request: Request) -> Response:
+    """Check an expectation on the journal: {ok, message, matched, similar} (see verify.py)."""
+    guard(request)
+    body = await read_json(request)
+    try:
+        result = verify.check(world_of(request).journal, body)
+    except RuleError as exc:
+        raise ApiError(400, f"Bad expectation: {exc}", {"field": exc.field}) from exc
+    return ok(result.to_json())
+
+
+# -- tokens and users --------------------------------------------------------------------------
+async def _token_of(request: Request) -> Token:
+    body = await read_json(request)
+    world = world_of(request)
+    value, fp = body.get("token"), body.get("fingerprint")
+    if isinstance(value, str) and value:
+        token = world.tokens.get(value)
+    elif isinstance(fp, str) and fp:
+        token = next((t for t in world.tokens.values() if fingerprint(t.value) == fp), None)
+    else:
+        raise ApiError(400, "Give `token` (the bearer token) or `fingerprint` (as in the journal).")
+    if token is None:
+        raise ApiError(404, "No such token.")
+    return token
+
+
+def _token_view(request: Request, token: Token) -> dict[str, Any]:
+    now = world_of(request).now()
+    return {
+        "fingerprint": fingerprint(token.value),
+        "user_id": token.user_id,
+        "revoked": token.revoked,
+        "expires_at": token.expires_at,
+        "live": token.live(now),
+    }
+
+
+async def token_revoke(request: Request) -> Response:
+    """Revoke a token: every later use answers 1001."""
+    guard(request)
+    token = await _token_of(request)
+    token.revoked = True
+    return ok(_token_view(request, token))
+
+
+async def token_expire(request: Request) -> Response:
+    """Expire a token now (as if its 7 days had passed): 1001, and the client id may mint again."""
+    guard(request)
+    token = await _token_of(request)
+    world = world_of(request)
+    token.expires_at = min(token.expires_at, world.now())
+    # the per-client limit counts live tokens in the window: an expired one no longer counts
+    token.issued_at = min(token.issued_at, world.now() - world.settings.token_window)
+    return ok(_token_view(request, token))
+
+
+def _credits(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ApiError(400, f"`{name}` must be an integer >= 0.")
+    return value
+
+
+async def users(request: Request) -> Response:
+    """A registered user with `credits` and a token (2001 answers carry no bind id for it)."""
+    guard(request)
+    body = await read_json(request)
+    world = world_of(request)
+    token, user = world.register_user(_credits(body.get("credits", 0), "credits"))
+    return ok(
+        {
+            "user_id": user.id,
+            "token": token.value,
+            "registered": True,
+            "credits": {"available": user.available, "frozen": user.frozen, "total": user.total},
+            "expires_in": int(token.expires_at - world.now()),
+        }
+    )
+
+
+async def user_credits(request: Request) -> Response:
+    """Top up (`credits`: added) or set (`total`) a user's credits."""
+    guard(request)
+    body = await read_json(request)
+    world = world_of(request)
+    user = world.users.get(request.path_params["user_id"])
+    if user is None:
+        raise ApiError(404, "No such user.")
+    if "total" in body:
+        total = _credits(body["total"], "total")
+        if total < user.frozen:
+            raise ApiError(
+                400, f"`total` cannot be below the {user.frozen} credits running turns hold."
+            )
+        user.total = total
+    else:
+        user.total += _credits(body.get("credits"), "credits")
+    return ok(
+        {
+            "user_id": user.id,
+            "available": user.available,
+            "frozen": user.frozen,
+            "total": user.total,
+        }
+    )
+
+
+# -- state and scenarios -----------------------------------------------------------------------
+async def state(request: Request) -> Response:
+    """GET: a snapshot of all state. PUT: restore one (the journal starts empty)."""
+    guard(request)
+    world = world_of(request)
+    if request.method == "PUT":
+        body = await read_json(request)
+        try:
+            snapshot.restore_world(world, body)
+        except snapshot.SnapshotError as exc:
+            raise ApiError(400, str(exc)) from exc
+        return ok({"restored": True, "clock": world.clock.state()})
+    return ok(snapshot.dump_world(world))
+
+
+async def scenario_(request: Request) -> Response:
+    """Apply a scenario's server block (JSON or YAML; a whole scenario file is accepted)."""
+    guard(request)
+    world = world_of(request)
+    try:
+        block = scenario.block_from_json(await request.body())
+        scenario.apply_server_block(world, block)
+    except scenario.ScenarioError as exc:
+        raise ApiError(400, str(exc)) from exc
+    return ok(
+        {
+            "applied": sorted(block),
+            "seed": world.settings.seed,
+            "faults": [r.to_json() for r in world.faults.rules()],
+        }
+    )

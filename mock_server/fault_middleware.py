@@ -1,0 +1,262 @@
+"""The fault middleware: applies the World's fault rules to API requests (pure ASGI).
+
+It sits inside JournalMiddleware, so the journal records what the client really got, and every
+applied fault is appended to that exchange's entry (`entry["faults"]`). The control plane (/_mock)
+is never faulted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from typing import Any
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.errors import ApiError, error_response
+from mock_server.faults import Applied
+from mock_server.middleware import CONTROL_PREFIX
+from mock_server.world import World
+
+RENDER_SUBMIT = "/api/render/proxy/lambda"
+RENDER_POLL = re.compile(r"^/api/render/proxy/lambda/([^/]+)$")
+_DROP_WAIT = 2.0  # real seconds to wait for the server to notice the closed socket
+
+
+class ConnectionDropped(ConnectionError):
+    """Raised in place of closing the socket when the server offers no transport (in-process)."""
+
+
+class FaultMiddleware:
+    """Apply fault rules; a request no rule matches costs one lock and a loop over the rules."""
+
+    def __init__(self, app: ASGIApp, world: World) -> None:
+        self.app = app
+        self.world = world
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or not len(self.world.faults)
+            or scope["path"].startswith(CONTROL_PREFIX)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        applied = self.world.faults.pick(scope["method"], scope["path"], headers, self.world.rng)
+        if not applied:
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        entry: dict[str, Any] = state.get("journal_entry", {})
+        entry.setdefault("faults", []).extend(a.record for a in applied)
+        await self._apply(scope, receive, send, applied, headers)
+
+    async def _apply(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        applied: list[Applied],
+        headers: dict[str, str],
+    ) -> None:
+        by_type: dict[str, Applied] = {}
+        delay = 0.0
+        turn: dict[str, Any] = {}
+        for a in applied:
+            by_type.setdefault(a.type, a)
+            if a.type == "delay":
+                delay += float(a.action["seconds"])
+            elif a.type.startswith("sse_"):
+                turn.update(_turn_fields(a.action))
+        if delay:
+            await self.world.clock.sleep(delay)
+        if turn:
+            scope["state"]["turn_overrides"] = _turn_overrides(turn)
+        render = by_type.get("render_fail") or by_type.get("render_stall")
+        if render is not None and scope["method"] == "GET":
+            m = RENDER_POLL.match(scope["path"])
+            render.record["effect"] = self._mark_render(
+                headers, m.group(1) if m else None, render.type
+            )
+        last = applied[-1]
+        if last.type == "drop":
+            await _drop(scope, receive)
+            return
+        if last.type == "error":
+            e = last.action
+            exc = ApiError(e["code"], e.get("message"), e.get("data"), http_status=e.get("status"))
+            await error_response(exc, self.world.settings.error_status)(scope, receive, send)
+            return
+        if last.type == "status":
+            await _status_response(last.action)(scope, receive, send)
+            return
+        if "slow_body" in by_type:
+            s = by_type["slow_body"].action
+            send = _slow_send(send, self.world, int(s["chunk_bytes"]), float(s["gap_seconds"]))
+        if "malformed_json" in by_type:
+            send = _malformed_send(send)
+        if render is not None and scope["method"] == "POST":
+            captured: list[bytes] = []
+            await self.app(scope, _tee(receive, captured), send)
+            render.record["effect"] = self._mark_render(
+                headers, _body_id(b"".join(captured)), render.type
+            )
+            return
+        await self.app(scope, receive, send)
+
+    def _mark_render(self, headers: dict[str, str], render_id: str | None, kind: str) -> str:
+        """Make the user's render `render_id` fail or stall; says what happened (journalled)."""
+        scheme, _, value = headers.get("authorization", "").partition(" ")
+        token = self.world.tokens.get(value.strip()) if scheme.lower() == "bearer" else None
+        job = (
+            self.world.renders.get(f"{token.user_id}/{render_id}") if token and render_id else None
+        )
+        if job is None:
+            return "no render"
+        from mock_server.renders import status_at
+
+        status, _ = status_at(job, self.world.now())
+        if status in ("completed", "failed"):
+            return f"none: render already {status}"
+        if kind == "render_fail":
+            job.fails = True
+            job.stalled = False
+            return "render will fail"
+        job.stalled = True
+        return "render stalled"
+
+
+def _turn_fields(action: dict[str, Any]) -> dict[str, Any]:
+    kind = action["type"]
+    if kind == "sse_silent_close":
+        return {"silent": True}
+    if kind == "sse_truncate":
+        return {"truncate_after": int(action["after_frames"])}
+    if kind == "sse_error":
+        return {"error": action["message"]}
+    if kind == "sse_stall":
+        return {"stall": True}
+    if kind == "sse_trailing_text":
+        return {"trailing_text": True}
+    return {k: v for k, v in action.items() if k != "type"}  # sse_turn
+
+
+def _turn_overrides(fields: dict[str, Any]) -> Any:
+    """The turn engine's TurnOverrides (mock_server.turns) from the merged fields."""
+    from mock_server.turns import TurnOverrides
+
+    return TurnOverrides.of(fields)
+
+
+def _status_response(action: dict[str, Any]) -> Response:
+    body = action.get("body")
+    headers = {str(k): str(v) for k, v in (action.get("headers") or {}).items()}
+    if body is None:
+        return Response(b"", status_code=action["status"], headers=headers)
+    if isinstance(body, str):
+        return Response(
+            body, status_code=action["status"], headers=headers, media_type="text/plain"
+        )
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(content, action["status"], headers, media_type="application/json")
+
+
+async def _drop(scope: Scope, receive: Receive) -> None:
+    """Close the socket without an answer (uvicorn), or raise ConnectionDropped (in-process)."""
+    scope.setdefault("state", {}).setdefault("journal_entry", {})["dropped"] = True
+    # uvicorn's receive is a bound method of its request cycle, which holds the transport
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    if transport is None or not hasattr(transport, "close"):
+        raise ConnectionDropped("fault rule: connection dropped")
+    transport.close()
+
+    async def until_disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    # once uvicorn has seen the disconnect it sends nothing more (no 500 for a missing answer)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(until_disconnect(), _DROP_WAIT)
+
+
+def _tee(receive: Receive, captured: list[bytes]) -> Receive:
+    async def wrapped() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            captured.append(message.get("body", b""))
+        return message
+
+    return wrapped
+
+
+def _body_id(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    value = data.get("id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _slow_send(send: Send, world: World, chunk: int, gap: float) -> Send:
+    """Trickle every body message in `chunk`-byte pieces, `gap` virtual seconds apart."""
+    started = False
+
+    async def wrapped(message: Message) -> None:
+        nonlocal started
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        body: bytes = message.get("body", b"")
+        more = message.get("more_body", False)
+        pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] or [b""]
+        for i, piece in enumerate(pieces):
+            if started:
+                await world.clock.sleep(gap)
+            started = True
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": piece,
+                    "more_body": more or i < len(pieces) - 1,
+                }
+            )
+
+    return wrapped
+
+
+def _malformed_send(send: Send) -> Send:
+    """Answer 200 with the handler's body cut in half (never valid JSON)."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def wrapped(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        cut = body[: len(body) // 2] if len(body) > 3 else b'{"code":0,"message":"succ'
+        headers = [
+            (k, v)
+            for k, v in (start or {}).get("headers", [])
+            if k.lower() not in (b"content-length", b"content-type")
+        ]
+        headers += [
+            (b"content-length", str(len(cut)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": cut, "more_body": False})
+
+    return wrapped
