@@ -1,0 +1,38 @@
+"""Conformance scenarios: verify any client of the nemo_agent API against the emulator.
+
+A scenario (YAML, scenarios/library/) is a server block, steps and expectations tagged MUST or
+SHOULD, each citing the seed rule it checks. `run_scenario(scenario, adapter, variant)` starts the
+emulator, drives the client (in-process reference client or any command) and evaluates every
+expectation against the output, the exit status and the journal. CLI: `nemo-mock scenarios`.
+"""
+
+from scenarios._adapters import CommandAdapter, ReferenceAdapter, StepOutcome, adapter_for
+from scenarios._expect import RunRecord, StepRecord, Verdict, evaluate
+from scenarios._load import ScenarioError, load_file, load_library, parse, schema
+from scenarios._model import Expectation, Scenario, Step
+from scenarios._report import junit, print_report, write_junit
+from scenarios._runner import ScenarioResult, run_scenario
+
+__all__ = [
+    "CommandAdapter",
+    "Expectation",
+    "ReferenceAdapter",
+    "RunRecord",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioResult",
+    "Step",
+    "StepOutcome",
+    "StepRecord",
+    "Verdict",
+    "adapter_for",
+    "evaluate",
+    "junit",
+    "load_file",
+    "load_library",
+    "parse",
+    "print_report",
+    "run_scenario",
+    "schema",
+    "write_junit",
+]

@@ -2,9 +2,176 @@
 
 from __future__ import annotations
 
+import argparse
+import difflib
+import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mock_server.cli import build_parser
+from mock_server.cli import build_parser as build_serve_parser
+
+if TYPE_CHECKING:
+    from scenarios._model import Scenario
+
+SCENARIOS_HELP = """\
+Verify a client of the nemo_agent API against the scenario library.
+
+  nemo-mock scenarios list
+  nemo-mock scenarios run --client reference --variant all
+  nemo-mock scenarios run silent-close-after-edit --client "python my_client.py" --junit out.xml
+
+A command client is run once per step with the utterance as its last argument and
+NEMO_API_URL, NEMO_WEB_URL, NEMO_STATE_DIR, NEMO_TIME_SCALE (and NEMO_DOWNLOAD_DIR) set;
+its stdout is what the user would see. Exit status 0 exactly when every MUST passes.
+"""
+
+
+def _add_scenarios(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "scenarios",
+        help="list and run the conformance scenarios",
+        description=SCENARIOS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ssub = p.add_subparsers(dest="scenarios_command", metavar="ACTION")
+    lst = ssub.add_parser("list", help="list the scenarios (name, expectations, title)")
+    lst.add_argument("--dir", help="a scenario directory instead of the shipped library")
+    lst.set_defaults(func=run_list)
+    val = ssub.add_parser("validate", help="check scenario files against the schema")
+    val.add_argument("files", nargs="*", help="files (default: the library)")
+    val.add_argument("--dir", help="a scenario directory instead of the shipped library")
+    val.set_defaults(func=run_validate)
+    run = ssub.add_parser("run", help="run scenarios against a client")
+    run.add_argument(
+        "names", nargs="*", metavar="NAME", help="scenario names or .yaml files (default: all)"
+    )
+    run.add_argument(
+        "--client",
+        default="reference",
+        help='"reference" (in-process) or a command, e.g. "python my_client.py"',
+    )
+    run.add_argument(
+        "--variant",
+        choices=["body", "http", "all"],
+        default="body",
+        help="the emulator's error_status: body, http, or all (both)",
+    )
+    run.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
+    run.add_argument("--dir", help="a scenario directory instead of the shipped library")
+    run.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="virtual seconds per real second for emulator and client (default 600)",
+    )
+    run.add_argument(
+        "--jobs", "-j", type=int, default=2, help="scenario runs in parallel (default 2)"
+    )
+    run.add_argument("--verbose", "-v", action="store_true", help="show passing expectations too")
+    run.set_defaults(func=run_run)
+
+    def usage(_args: argparse.Namespace) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(func=usage)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """`nemo-mock` with `serve` and `scenarios`."""
+    parser = build_serve_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            _add_scenarios(action)
+    return parser
+
+
+def _select(names: Sequence[str], directory: str | None) -> list[Scenario]:
+    from scenarios._load import load_file, load_library
+
+    library = load_library(directory)
+    if not names:
+        return library
+    by_name = {s.name: s for s in library}
+    chosen: list[Scenario] = []
+    for name in names:
+        if name.endswith((".yaml", ".yml")) or Path(name).is_file():
+            chosen.append(load_file(name))
+        elif name in by_name:
+            chosen.append(by_name[name])
+        else:
+            close = difflib.get_close_matches(name, list(by_name), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise LookupError(f"no scenario named {name!r}{hint}; see `nemo-mock scenarios list`")
+    return chosen
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print the library: name, expectation counts, title."""
+    from scenarios._load import ScenarioError, load_library
+
+    try:
+        library = load_library(args.dir)
+    except ScenarioError as exc:
+        print(f"nemo-mock: {exc}", file=sys.stderr)
+        return 2
+    width = max((len(s.name) for s in library), default=10)
+    for s in library:
+        musts = sum(e.must for e in s.expect)
+        print(f"{s.name:<{width}}  {musts:>2} MUST {len(s.expect) - musts:>2} SHOULD  {s.title}")
+    total = sum(len(s.expect) for s in library)
+    print(f"{len(library)} scenarios, {total} expectations")
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Validate files (or the library); print each error with file:line: field."""
+    from scenarios._load import ScenarioError, library_dir, load_file
+
+    files = args.files or sorted(str(p) for p in Path(args.dir or library_dir()).glob("*.yaml"))
+    bad = 0
+    for f in files:
+        try:
+            load_file(f)
+        except ScenarioError as exc:
+            bad += 1
+            print(f"nemo-mock: {exc}", file=sys.stderr)
+    print(f"{len(files) - bad}/{len(files)} scenario files valid")
+    return 1 if bad else 0
+
+
+def run_run(args: argparse.Namespace) -> int:
+    """Run the chosen scenarios against the client; 0 exactly when every MUST passed."""
+    from scenarios._adapters import adapter_for
+    from scenarios._load import ScenarioError
+    from scenarios._report import print_report, write_junit
+    from scenarios._runner import run_scenario
+
+    try:
+        chosen = _select(args.names, args.dir)
+        adapter = adapter_for(args.client)
+    except (ScenarioError, LookupError, ValueError) as exc:
+        print(f"nemo-mock: {exc}", file=sys.stderr)
+        return 2
+    runs = [(s, v) for s in chosen for v in s.variants(args.variant)]
+    print(
+        f"running {len(runs)} scenario run(s) against {adapter.name!r} "
+        f"(variant {args.variant}, {max(1, args.jobs)} in parallel)",
+        flush=True,
+    )
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(
+            pool.map(
+                lambda sv: run_scenario(sv[0], adapter, sv[1], time_scale=args.time_scale), runs
+            )
+        )
+    print_report(results, verbose=args.verbose)
+    if args.junit:
+        write_junit(results, args.junit)
+        print(f"JUnit XML written to {args.junit}")
+    return 0 if all(r.passed for r in results) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,112 @@
+"""Scenario, Step and Expectation: plain frozen values built from validated YAML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The expectation kinds (exactly one per expectation; see schema.json).
+CHECKS = (
+    "output",
+    "exit",
+    "request",
+    "order",
+    "headers",
+    "same_header",
+    "spacing",
+    "gap",
+    "distinct",
+    "sent_once",
+    "secrets",
+)
+STEP_KINDS = ("say", "upload", "advance", "control")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One user action (say / upload) or one server-side action (advance / control)."""
+
+    id: str
+    kind: str
+    value: Any
+    deadline: float = 30.0
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], index: int) -> Step:
+        kind = next(k for k in STEP_KINDS if k in raw)
+        return cls(
+            id=str(raw.get("id") or f"step{index + 1}"),
+            kind=kind,
+            value=raw[kind],
+            deadline=float(raw.get("deadline", 30.0)),
+        )
+
+    @property
+    def is_client(self) -> bool:
+        """True when the client runs (say, upload); false for server-side steps."""
+        return self.kind in ("say", "upload")
+
+    def describe(self) -> str:
+        """A short human label."""
+        if self.kind == "say":
+            return f"say {self.value!r}"
+        if self.kind == "upload":
+            return f"upload {self.value.get('file') or self.value.get('url')}"
+        if self.kind == "advance":
+            return f"advance {self.value}s"
+        return f"control {', '.join(self.value)}"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One check, tagged MUST or SHOULD, citing the rule it checks."""
+
+    id: str
+    level: str
+    rule: str
+    check: str
+    spec: dict[str, Any]
+    steps: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Expectation:
+        check = next(k for k in CHECKS if k in raw)
+        scope = raw.get("steps") or ()
+        spec = {k: v for k, v in raw.items() if k not in ("id", "level", "rule", "steps")}
+        return cls(
+            id=str(raw["id"]),
+            level=str(raw["level"]),
+            rule=str(raw["rule"]),
+            check=check,
+            spec=spec,
+            steps=(scope,) if isinstance(scope, str) else tuple(scope),
+        )
+
+    @property
+    def must(self) -> bool:
+        """True for MUST (a failure fails the run)."""
+        return self.level == "MUST"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A server block, the client set-up, steps and expectations."""
+
+    name: str
+    title: str
+    steps: tuple[Step, ...]
+    expect: tuple[Expectation, ...]
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    codes_matter: bool = True
+    deadline: float = 60.0
+    time_scale: float | None = None
+    server: dict[str, Any] = field(default_factory=dict)
+    client: dict[str, Any] = field(default_factory=dict)
+    file: str = ""
+
+    def variants(self, wanted: str) -> list[str]:
+        """The error_status modes to run for `wanted` (body, http or all)."""
+        if wanted == "all":
+            return ["body", "http"] if self.codes_matter else ["body"]
+        return [wanted]

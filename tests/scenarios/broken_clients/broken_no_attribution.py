@@ -1,0 +1,13 @@
+"""Broken on purpose: drops the three X-Skill-* attribution headers. Usage: python
+broken_no_attribution.py "<utterance>".
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _mini import main
+
+if __name__ == "__main__":
+    sys.exit(main({"no_attribution"}))

@@ -1,0 +1,105 @@
+"""`nemo-mock scenarios list|validate|run`: output, JUnit XML, exit status, and the deadline."""
+
+from __future__ import annotations
+
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from scenarios import CommandAdapter, load_library, parse, run_scenario
+from scenarios.cli import main
+
+HERE = Path(__file__).parent / "broken_clients"
+
+
+def test_list_names_every_scenario(capsys):
+    """`scenarios list` prints each scenario with its MUST/SHOULD counts."""
+    assert main(["scenarios", "list"]) == 0
+    out = capsys.readouterr().out
+    for s in load_library():
+        assert s.name in out
+    assert f"{len(load_library())} scenarios" in out
+
+
+def test_validate_reports_file_line_field(tmp_path, capsys):
+    """`scenarios validate FILE` exits 1 and prints file:line: field."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\ntitle: t\nsteps:\n  - say: hi\nexpect:\n  - id: x\n    level: MUST\n"
+        '    rule: "seeds §x: y"\n    exit: {equals: nope}\n'
+    )
+    assert main(["scenarios", "validate", str(bad)]) == 1
+    assert f"{bad}:9: expect[0].exit.equals:" in capsys.readouterr().err
+
+
+def test_unknown_name_is_a_usage_error(capsys):
+    """An unknown scenario name exits 2 and suggests close names."""
+    assert main(["scenarios", "run", "silent-close", "--client", "reference"]) == 2
+    assert "did you mean" in capsys.readouterr().err
+
+
+@pytest.mark.live
+def test_run_reference_passes_and_writes_junit(tmp_path, capsys):
+    """Exit 0 when every MUST passes; JUnit has one testcase per expectation and variant."""
+    junit = tmp_path / "out.xml"
+    code = main(
+        [
+            "scenarios",
+            "run",
+            "upload-4001-unsupported",
+            "--client",
+            "reference",
+            "--variant",
+            "all",
+            "--junit",
+            str(junit),
+        ]
+    )
+    assert code == 0, capsys.readouterr().out
+    root = ET.parse(junit).getroot()
+    n = len(next(s for s in load_library() if s.name == "upload-4001-unsupported").expect)
+    assert root.get("tests") == str(2 * n) and root.get("failures") == "0"
+    assert "upload-4001-unsupported[http]" in capsys.readouterr().out
+
+
+@pytest.mark.live
+def test_run_exits_1_when_a_must_fails(tmp_path, capsys):
+    """Exit 1 exactly when a MUST fails; the failure lands in the JUnit XML with its rule."""
+    junit = tmp_path / "out.xml"
+    client = f"{sys.executable} {HERE / 'broken_print_token.py'}"
+    assert main(["scenarios", "run", "upload-url", "--client", client, "--junit", str(junit)]) == 1
+    failures = ET.parse(junit).getroot().findall(".//failure")
+    assert failures and any("token" in (f.get("message") or "") for f in failures)
+    assert "FAIL" in capsys.readouterr().out
+
+
+HANG = """\
+name: hang
+title: a client that never answers
+deadline: 6
+steps:
+  - id: one
+    say: "credits"
+    deadline: 1.5
+expect:
+  - id: answers
+    level: MUST
+    rule: "seeds §Error Handling: | 0 | Success | Continue |"
+    exit: {equals: 0}
+"""
+
+
+@pytest.mark.live
+def test_a_hanging_client_is_killed_at_the_deadline():
+    """A client that hangs is stopped at the step deadline (its whole process group) and fails."""
+    scenario = parse(HANG, "hang.yaml")
+    started = time.monotonic()
+    result = run_scenario(
+        scenario, CommandAdapter(f"{sys.executable} {HERE / 'broken_hangs.py'}"), "body"
+    )
+    assert time.monotonic() - started < 6
+    assert result.steps[0].timed_out and not result.passed
+    assert result.failed_ids() == ["answers"]
