@@ -1,0 +1,58 @@
+"""The few emulator calls the benchmarks need to set up (token, session, render), via httpx."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+ATTRIBUTION = {
+    "X-Skill-Source": "video-create",
+    "X-Skill-Version": "1.0.0",
+    "X-Skill-Platform": "bench",
+}
+DRAFT = {"t": [{"tt": 0, "sg": [{"st": 0, "d": 10000, "m": {"name": "clip"}}]}], "d": 10000}
+
+
+def envelope(r: httpx.Response) -> Any:
+    """The `data` of a code-0 envelope (raises with the body otherwise)."""
+    body = r.json()
+    if body.get("code") != 0:
+        raise RuntimeError(
+            f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text[:300]}"
+        )
+    return body["data"]
+
+
+def token(http: httpx.Client, client_id: str | None = None) -> str:
+    r = http.post(
+        "/api/auth/anonymous-token",
+        headers={**ATTRIBUTION, "X-Client-Id": client_id or str(uuid.uuid4())},
+    )
+    return str(envelope(r)["token"])
+
+
+def headers(tok: str) -> dict[str, str]:
+    return {**ATTRIBUTION, "Authorization": f"Bearer {tok}"}
+
+
+def session(http: httpx.Client, tok: str, name: str = "bench") -> str:
+    r = http.post(
+        "/api/tasks/me/with-session/nemo_agent", headers=headers(tok), json={"task_name": name}
+    )
+    return str(envelope(r)["session_id"])
+
+
+def render(http: httpx.Client, tok: str, sid: str, render_id: str = "render_bench") -> str:
+    r = http.post(
+        "/api/render/proxy/lambda",
+        headers=headers(tok),
+        json={
+            "id": render_id,
+            "sessionId": sid,
+            "draft": DRAFT,
+            "output": {"format": "mp4", "quality": "high"},
+        },
+    )
+    return str(envelope(r)["id"])

@@ -1,0 +1,154 @@
+"""Throughput: the emulator's documented GETs against bare Starlette on the same uvicorn config.
+
+Both servers run as subprocesses (`nemo-mock serve` exactly as users start it, and bench/apps.py's
+one-route Starlette app returning a constant credits envelope); the load is wrk when installed, else
+the multi-process raw-socket generator in bench/_load.py. Runs are interleaved (baseline, each
+endpoint, repeat) so machine noise hits every row alike; the table shows medians and the ratio of
+each row's req/s to the baseline's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import httpx
+
+from bench import _api, _load, _proc
+from bench._report import median, table
+
+TARGET = 0.8
+
+
+def fast_defaults() -> dict[str, Any]:
+    """What `nemo-mock serve` configures by default (checked, not assumed)."""
+    from mock_server.app import create_app
+    from mock_server.runner import uvicorn_config
+    from mock_server.settings import Settings
+
+    s = Settings()
+    c = uvicorn_config(create_app(s), s)
+    return {
+        "loop": c.loop,
+        "http": c.http,
+        "access_log": c.access_log,
+        "log_level": c.log_level,
+        "uvloop_installed": importlib.util.find_spec("uvloop") is not None,
+        "httptools_installed": importlib.util.find_spec("httptools") is not None,
+        "timeout_graceful_shutdown": c.timeout_graceful_shutdown,
+    }
+
+
+def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
+    duration, repeats, warmup = (2.0, 1, 0.5) if quick else (10.0, 3, 1.0)
+    defaults = fast_defaults()
+    servers = {"bare": _proc.bench_app("json"), "emulator": _proc.emulator()}
+    if not quick:
+        servers["emulator+log"] = _proc.emulator("emulator-access-log", flags=["--access-log"])
+    try:
+        for s in servers.values():
+            s.start()
+        rows: list[tuple[str, str, str, dict[str, str]]] = [
+            (
+                "bare Starlette (baseline)",
+                "bare",
+                "/api/credits/balance/simple",
+                dict(_api.ATTRIBUTION),
+            ),
+        ]
+        for key in [k for k in servers if k != "bare"]:
+            with httpx.Client(base_url=servers[key].url, timeout=10) as http:
+                tok = _api.token(http)
+                sid = _api.session(http, tok)
+                rid = _api.render(http, tok, sid)
+                hdr = _api.headers(tok)
+                paths = {
+                    "credits": "/api/credits/balance/simple",
+                    "state": f"/api/state/nemo_agent/me/{sid}/latest",
+                    "render status": f"/api/render/proxy/lambda/{rid}",
+                }
+                for path in paths.values():  # each must answer code 0 before we load it
+                    _api.envelope(http.get(path, headers=hdr))
+            if key == "emulator":
+                rows += [(f"emulator {label}", key, path, hdr) for label, path in paths.items()]
+            else:
+                rows.append(("emulator credits, --access-log", key, paths["credits"], hdr))
+        runs: dict[str, list[tuple[_load.LoadResult, float]]] = {r[0]: [] for r in rows}
+        for _ in range(repeats):
+            for label, key, path, hdr in rows:
+                srv = servers[key]
+                res = _load.run(
+                    srv.url, path, hdr, duration, tool=tool, warmup=warmup, probe=srv.cpu
+                )
+                runs[label].append((res, res.server_cpu))
+        logged = "GET /api/credits" in servers["emulator"].output()
+    finally:
+        for s in servers.values():
+            s.stop()
+
+    base = median([r.rps for r, _ in runs[rows[0][0]]])
+    table_rows, data = [], []
+    for label, *_ in rows:
+        rs = runs[label]
+        rps = median([r.rps for r, _ in rs])
+        item = {
+            "row": label,
+            "rps": rps,
+            "p50_ms": median([r.p50_ms for r, _ in rs]),
+            "p99_ms": median([r.p99_ms for r, _ in rs]),
+            "ratio": rps / base if base else float("nan"),
+            "errors": sum(r.errors for r, _ in rs),
+            "server_cpu_pct": median([c for _, c in rs]),
+            "runs_rps": [round(r.rps, 1) for r, _ in rs],
+            "tool": rs[0][0].tool,
+        }
+        data.append(item)
+        table_rows.append(
+            [
+                label,
+                item["rps"],
+                item["p50_ms"],
+                item["p99_ms"],
+                f"{item['ratio']:.2f}x",
+                item["errors"],
+                f"{item['server_cpu_pct']:.0f}%",
+            ]
+        )
+    tool_name = runs[rows[0][0]][0][0].tool
+    print(
+        table(
+            f"Throughput ({tool_name}, 64 connections, {duration:.0f}s x {repeats}, medians; "
+            "server and load share the machine's cores)",
+            ["row", "req/s", "p50 ms", "p99 ms", "vs bare", "errors", "server CPU"],
+            table_rows,
+        )
+    )
+    default_rows = [d for d in data[1:] if "access-log" not in d["row"]]
+    worst = min(default_rows, key=lambda d: d["ratio"])
+    fast_ok = (
+        defaults["loop"] == "uvloop"
+        and defaults["http"] == "httptools"
+        and not defaults["access_log"]
+    )
+    print(
+        f"nemo-mock serve defaults: loop={defaults['loop']} http={defaults['http']} "
+        f"access_log={defaults['access_log']} (no access lines in its output: {not logged})"
+    )
+    ok = worst["ratio"] >= TARGET
+    summary = (
+        f"throughput: worst emulator endpoint {worst['row']!r} at {worst['ratio']:.2f}x bare "
+        f"({worst['rps']:,.0f} vs {base:,.0f} req/s) - target >= {TARGET}x: "
+        f"{'PASS' if ok else 'FAIL'}; fast defaults: {'yes' if fast_ok and not logged else 'NO'}"
+    )
+    print(summary)
+    return {
+        "rows": data,
+        "baseline_rps": base,
+        "worst_ratio": worst["ratio"],
+        "pass": ok,
+        "defaults": defaults,
+        "access_lines_in_default_output": logged,
+        "summary": summary,
+        "duration": duration,
+        "repeats": repeats,
+    }
