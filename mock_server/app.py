@@ -27,20 +27,20 @@ _HTTP_TO_CODE = {404: 404, 405: 405}
 
 
 def api_routes() -> list[BaseRoute]:
-    """The emulated API (paths from contracts/openapi.yaml's table in contracts/README.md)."""
+    """The emulated API (paths as in contracts/openapi.yaml); the polled routes come first."""
     return [
+        Route("/api/render/proxy/lambda/{render_id}", render.status, methods=["GET"]),
+        Route(
+            "/api/state/nemo_agent/me/{session_id}/latest", sessions.session_state, methods=["GET"]
+        ),
+        Route("/api/credits/balance/simple", sessions.credits_balance, methods=["GET"]),
+        Route("/run_sse", agent.run_sse, methods=["POST"]),
         Route("/api/auth/anonymous-token", auth.anonymous_token, methods=["POST"]),
         Route("/api/auth/claim-token", auth.claim_token, methods=["POST"]),
         Route("/workspace/claim", auth.claim_page, methods=["GET"]),
         Route("/api/tasks/me/with-session/nemo_agent", sessions.create_session, methods=["POST"]),
-        Route("/api/credits/balance/simple", sessions.credits_balance, methods=["GET"]),
-        Route(
-            "/api/state/nemo_agent/me/{session_id}/latest", sessions.session_state, methods=["GET"]
-        ),
         Route("/api/upload-video/nemo_agent/me/{session_id}", uploads.upload, methods=["POST"]),
-        Route("/run_sse", agent.run_sse, methods=["POST"]),
         Route("/api/render/proxy/lambda", render.submit, methods=["POST"]),
-        Route("/api/render/proxy/lambda/{render_id}", render.status, methods=["GET"]),
         Route("/api/render/proxy/{render_id}/download", render.download, methods=["GET"]),
         Route("/media/renders/{name}", render.media, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),

@@ -38,13 +38,12 @@ class ApiError(Exception):
         return contracts.errors()[self.code].http_status(mode)
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def envelope_bytes(code: int, message: str, data: Any) -> bytes:
     """The envelope `{"code", "message", "data"}` as compact UTF-8 JSON."""
-    return json.dumps(
-        {"code": code, "message": message, "data": data},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
+    return _ENCODE({"code": code, "message": message, "data": data}).encode()
 
 
 class Envelope(Response):

@@ -88,7 +88,13 @@ def missing_attribution(request: Request) -> list[str]:
 
 def base_url(request: Request) -> str:
     """Scheme, host and port the client used (for URLs in answers)."""
-    return str(request.base_url).rstrip("/")
+    scope = request.scope
+    host = request.headers.get("host")
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    root = str(scope.get("root_path", "")).rstrip("/")
+    return f"{scope.get('scheme', 'http')}://{host}{root}"
 
 
 def client_ip(request: Request) -> str:

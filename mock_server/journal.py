@@ -12,12 +12,15 @@ import json
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 ATTRIBUTION = ("x-skill-source", "x-skill-version", "x-skill-platform")
+RAW_HEADERS = "_raw_headers"  # ASGI header pairs, turned into redacted `headers` when read
 _SECRET_HEADERS = ("authorization", "x-admin-token")
 
 
+@lru_cache(maxsize=4096)
 def fingerprint(secret: str) -> str:
     """A stable, non-reversible name for a token."""
     return "tok_" + hashlib.sha256(secret.encode()).hexdigest()[:10]
@@ -78,7 +81,14 @@ class Journal:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         with self._lock:
-            return iter(list(self._entries))
+            rows = list(self._entries)
+            for e in rows:
+                raw = e.pop(RAW_HEADERS, None)
+                if raw is not None:  # redacted on first read, not on the request's hot path
+                    e["headers"] = redact_headers(
+                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in raw
+                    )
+        return iter(rows)
 
     def query(self, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Entries matching `filters`: method, path (exact or prefix*), code, status, since."""

@@ -11,10 +11,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server.journal import ATTRIBUTION, redact_headers
+from mock_server.journal import ATTRIBUTION, RAW_HEADERS
 from mock_server.world import World
 
 CONTROL_PREFIX = "/_mock"
+_ATTRIBUTION_BYTES = [(h, h.encode()) for h in ATTRIBUTION]
 
 
 class JournalMiddleware:
@@ -28,9 +29,8 @@ class JournalMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
-        headers = redact_headers(
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
-        )
+        raw = scope["headers"]
+        names = {k.lower() for k, _ in raw}
         client = scope.get("client")
         entry: dict[str, Any] = {
             "vtime": self.world.now(),
@@ -39,8 +39,8 @@ class JournalMiddleware:
             "path": scope["path"],
             "query": scope.get("query_string", b"").decode("latin-1"),
             "client": client[0] if client else None,
-            "headers": headers,
-            "missing_attribution": [h for h in ATTRIBUTION if h not in headers],
+            RAW_HEADERS: raw,
+            "missing_attribution": [h for h, b in _ATTRIBUTION_BYTES if b not in names],
             "status": None,
             "code": None,
         }
