@@ -17,7 +17,7 @@ from client._errors import NetworkError
 from client._sse import Frame, Kind, SseParser, classify
 
 STILL_WORKING = "⏳ Still working..."
-_TEMPORARY_ISSUE = re.compile(r"I encountered a temporary issue", re.IGNORECASE)
+_TEMPORARY_ISSUE = re.compile(r"I encountered a temporary issue|我遇到了?临时问题", re.IGNORECASE)
 
 CLOSED, DROPPED, TIMEOUT, ERROR = "closed", "dropped", "timeout", "error"
 

@@ -76,6 +76,12 @@ def test_trailing_temporary_issue_is_ignored() -> None:
     assert result.texts == ["Added a title."]
 
 
+def test_trailing_temporary_issue_in_chinese_is_ignored() -> None:
+    """The same trailing text in a Chinese session ("我遇到了临时问题") is ignored too."""
+    result, _ = run([text("已添加标题。"), text("我遇到了临时问题，请稍后重试。")])
+    assert result.texts == ["已添加标题。"]
+
+
 def test_error_frame_ends_the_turn_as_error() -> None:
     """Mid-stream errors: data: {"error": ..., "error_details": ...}, then close."""
     result, _ = run([HEARTBEAT, b'data: {"error": "quota", "error_details": {}}\n\n'])
