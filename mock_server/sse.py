@@ -1,0 +1,188 @@
+"""Server-sent events on the wire: exact frame bytes (pure functions), a pipe and the response.
+
+Framing [ADK]: every frame is `data: <compact JSON>\\n\\n` — LF only, no `event:` or `id:` lines
+(an `id:` line would make httpx-sse dispatch an empty event on every later blank line).
+Heartbeats (vendor layer) come in two exact forms: the SSE comment `: heartbeat\\n\\n` and the empty
+data frame `data: \\n\\n` (one space after the colon, as the seeds' "empty data: lines").
+Style `mixed` alternates them, starting with the comment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from typing import Any
+
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+MEDIA_TYPE = "text/event-stream"
+HEARTBEAT_COMMENT = b": heartbeat\n\n"
+HEARTBEAT_DATA = b"data: \n\n"
+HEARTBEATS = frozenset((HEARTBEAT_COMMENT, HEARTBEAT_DATA))
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON, UTF-8 text kept as is (separators `,` and `:`, ensure_ascii off)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def frame(obj: Any) -> bytes:
+    """One SSE frame carrying `obj` as compact JSON: `data: {...}\\n\\n`."""
+    return b"data: " + dumps(obj).encode() + b"\n\n"
+
+
+def error_frame(message: str, details: dict[str, Any]) -> bytes:
+    """The mid-stream error frame [ADK]: `data: {"error": ..., "error_details": {...}}\\n\\n`."""
+    return frame({"error": message, "error_details": details})
+
+
+def heartbeat(style: str, index: int) -> bytes:
+    """The `index`-th heartbeat (0-based) under `style` comment | data | mixed (alternating)."""
+    if style == "comment":
+        return HEARTBEAT_COMMENT
+    if style == "data":
+        return HEARTBEAT_DATA
+    return HEARTBEAT_COMMENT if index % 2 == 0 else HEARTBEAT_DATA
+
+
+def truncated(chunk: bytes) -> bytes:
+    """The first half of a frame's bytes: what a connection cut mid-frame delivers."""
+    return chunk[: len(chunk) // 2]
+
+
+class Pipe:
+    """Frames from a producer (the turn) to at most one consumer (the response), in order.
+
+    Producing never blocks. Once the consumer is gone (`detach`), frames are dropped: the turn
+    keeps running without buffering for nobody.
+    """
+
+    __slots__ = ("_items", "_waiter", "closed", "detached")
+
+    def __init__(self) -> None:
+        self._items: deque[bytes] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self.closed = False
+        self.detached = False
+
+    def put(self, chunk: bytes) -> None:
+        """Queue a frame (dropped when the consumer is gone or the pipe is closed)."""
+        if self.detached or self.closed:
+            return
+        self._items.append(chunk)
+        self._wake()
+
+    def close(self) -> None:
+        """No more frames: the consumer ends after the queued ones."""
+        self.closed = True
+        self._wake()
+
+    def detach(self) -> None:
+        """The consumer is gone: drop queued frames and every later one."""
+        self.detached = True
+        self._items.clear()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> list[bytes]:
+        """Every queued frame (waits for at least one); `[]` at the end of the stream."""
+        while not self._items:
+            if self.closed or self.detached:
+                return []
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        items = list(self._items)
+        self._items.clear()
+        return items
+
+
+class SseResponse(Response):
+    """Forwards a Pipe's frames as `text/event-stream; charset=utf-8`, then closes.
+
+    `truncate_after=N`: after N data frames (heartbeats not counted) send half of the next data
+    frame's bytes, no blank line, and end the response. `on_end(reason)` is told why it ended:
+    "closed" (the turn ended), "client_gone" or "truncated".
+    """
+
+    media_type = MEDIA_TYPE
+
+    def __init__(
+        self,
+        pipe: Pipe,
+        *,
+        truncate_after: int | None = None,
+        on_end: Any = None,
+    ) -> None:
+        self.pipe = pipe
+        self.truncate_after = truncate_after
+        self.on_end = on_end
+        self.status_code = 200
+        self.background = None
+        self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        pipe = self.pipe
+        watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, pipe))
+        reason = "closed"
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            left = self.truncate_after
+            while True:
+                chunks = await pipe.get()
+                if not chunks:
+                    reason = "client_gone" if pipe.detached else "closed"
+                    break
+                if left is not None:
+                    chunks, left, cut = _cut(chunks, left)
+                    if cut:
+                        reason = "truncated"
+                        await _body(send, b"".join(chunks))
+                        break
+                await _body(send, b"".join(chunks))
+            if reason != "client_gone":
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:  # the client went away while we wrote
+            reason = "client_gone"
+        finally:
+            watcher.cancel()
+            pipe.detach()
+            if self.on_end is not None:
+                self.on_end(reason)
+
+
+def _cut(chunks: list[bytes], left: int) -> tuple[list[bytes], int, bool]:
+    """Apply truncation to a batch: (what to send, data frames still allowed, cut happened)."""
+    out: list[bytes] = []
+    for chunk in chunks:
+        if chunk in HEARTBEATS:
+            out.append(chunk)
+            continue
+        if left <= 0:
+            out.append(truncated(chunk))
+            return out, left, True
+        left -= 1
+        out.append(chunk)
+    return out, left, False
+
+
+async def _body(send: Send, data: bytes) -> None:
+    message: Message = {"type": "http.response.body", "body": data, "more_body": True}
+    await send(message)
+
+
+async def _watch_disconnect(receive: Receive, pipe: Pipe) -> None:
+    # ASGI spec 2.3 servers (uvicorn) swallow writes to a closed socket: only receive() tells.
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            pipe.detach()
+            return
