@@ -67,7 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if base_url and not is_loopback(base_url) and not config.getoption("--allow-remote", False):
         raise pytest.UsageError(
             f"refusing to check non-loopback {base_url}: pass --allow-remote (the suite then paces "
-            f"itself to one request per {REMOTE_PACE} s and spends no credits unless --spend-credits)"
+            f"itself to one request per {REMOTE_PACE} s and spends no credits unless "
+            "--spend-credits)"
         )
     try:
         Capabilities.parse(
@@ -132,7 +133,10 @@ _SSE_WORKS: dict[str, bool] = {}
 
 @pytest.fixture
 def known_gap(request: pytest.FixtureRequest, target: Target) -> None:
-    """On our own emulator, an SSE check is a known gap (strict xfail) while /run_sse answers 501."""
+    """On our own emulator, an SSE check is a known gap (strict xfail).
+
+    It stays one while /run_sse answers 501.
+    """
     spec = request.node.callspec.params.get("spec")
     if spec is None or not spec.sse or not getattr(target, "self_hosted", False):
         return

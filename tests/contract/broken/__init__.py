@@ -17,7 +17,10 @@ from mock_server.errors import ApiError
 
 
 class _RewriteJson:
-    """ASGI middleware that rewrites JSON bodies of matching paths (buffers them; tiny bodies only)."""
+    """ASGI middleware that rewrites JSON bodies of matching paths.
+
+    It buffers them, so it is for tiny bodies only.
+    """
 
     def __init__(
         self,

@@ -1,4 +1,7 @@
-"""Tokens, credits, sessions and uploads: the happy paths and the token limits (DESIGN §3.2, §3.3)."""
+"""Tokens, credits, sessions and uploads: the happy paths and the token limits.
+
+See DESIGN §3.2, §3.3.
+"""
 
 from __future__ import annotations
 
@@ -192,7 +195,9 @@ def upload_files_and_urls(t: Target) -> None:
 
 @check("claim.flow", SHOULD)
 def claim_flow(t: Target) -> None:
-    """A claim token (clm_) opens a page with the session's timeline; no bearer token in its URL (v1.9)."""
+    """A claim token (clm_) opens a page with the session's timeline;
+    no bearer token in its URL (v1.9).
+    """
     token = t.token()
     sess = t.session(token, "claimed project")
     r = t.request(
@@ -216,6 +221,7 @@ def claim_flow(t: Target) -> None:
     )
     expect(
         page.status_code == 200 and "text/html" in page.headers.get("content-type", ""),
-        f"claim page: expected 200 text/html, got {page.status_code} {page.headers.get('content-type')}",
+        f"claim page: expected 200 text/html, got {page.status_code} "
+        f"{page.headers.get('content-type')}",
     )
     expect(token not in page.text, "the claim page must not show the bearer token")

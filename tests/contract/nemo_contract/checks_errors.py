@@ -95,7 +95,9 @@ def _multipart(limit: int, boundary: str) -> tuple[int, Iterator[bytes]]:
 
 @check("error.4002_too_large", MUST, timeout=120.0)
 def too_large(t: Target) -> None:
-    """A file over the profile's limit answers 4002, decided from Content-Length (profile 200 MB)."""
+    """A file over the profile's limit answers 4002, decided from Content-Length
+    (profile 200 MB).
+    """
     source = "create-a-free-ai-video"
     limit = contracts.profile_for(source).max_upload_bytes
     token = t.token()
@@ -124,7 +126,9 @@ def too_large(t: Target) -> None:
 
 @check("error.400_malformed_json", MUST)
 def malformed_json(t: Target) -> None:
-    """A body that is not JSON, or lacks a required field, answers 400 (ASSUMPTION in errors.yaml)."""
+    """A body that is not JSON, or lacks a required field, answers 400
+    (ASSUMPTION in errors.yaml).
+    """
     token = t.token()
     headers = t.headers(token, **{"Content-Type": "application/json"})
     r = t.request(

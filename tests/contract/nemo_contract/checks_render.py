@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -18,7 +19,10 @@ RENDER_MAX = float(contracts.facts()["render"]["seconds"][1])
 def wait_render(
     t: Target, token: str, render_id: str, budget: float = RENDER_MAX * 2
 ) -> list[dict[str, Any]]:
-    """Poll until the job ends: virtual-clock steps of 5 s when declared, else real polls (bounded)."""
+    """Poll until the job ends.
+
+    Virtual-clock steps of 5 s when declared, else real polls (bounded).
+    """
     seen: list[dict[str, Any]] = []
     step = 5.0
     deadline = time.monotonic() + budget + 30
@@ -45,7 +49,10 @@ def wait_render(
 
 
 def completed_render(t: Target) -> tuple[str, dict[str, Any]]:
-    """Submit the seed draft and wait until the job completes (one retry with a new id, as v1.9 says)."""
+    """Submit the seed draft and wait until the job completes.
+
+    One retry with a new id, as v1.9 says.
+    """
     token = t.token()
     sid = t.session(token)["session_id"]
     for _attempt in range(2):
@@ -63,7 +70,9 @@ def completed_render(t: Target) -> tuple[str, dict[str, Any]]:
 
 @check("render.lifecycle", MUST, timeout=300.0)
 def lifecycle(t: Target) -> None:
-    """pending -> processing -> completed|failed, never backwards; progress 0..1 never decreases (v1.9)."""
+    """pending -> processing -> completed|failed, never backwards;
+    progress 0..1 never decreases (v1.9).
+    """
     token = t.token()
     sid = t.session(token)["session_id"]
     body = render_body(sid)
@@ -84,7 +93,7 @@ def lifecycle(t: Target) -> None:
         )
         p = j.get("progress")
         expect(isinstance(p, (int, float)) and 0 <= p <= 1, f"progress must be within 0..1: {p!r}")
-    for a, b in zip(seen, seen[1:], strict=False):
+    for a, b in itertools.pairwise(seen):
         expect(ORDER[b["status"]] >= ORDER[a["status"]], f"status went backwards: {statuses}")
         expect(
             b["progress"] >= a["progress"], f"progress decreased: {[j['progress'] for j in seen]}"

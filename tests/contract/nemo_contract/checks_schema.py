@@ -48,7 +48,7 @@ def operations() -> list[tuple[str, dict[str, Any]]]:
     """(operationId, definition) of every operation the fuzzer may call (not x-sse)."""
     out = []
     for item in contracts.openapi()["paths"].values():
-        for method, op in item.items():
+        for op in item.values():
             if isinstance(op, dict) and "operationId" in op and not op.get("x-sse"):
                 out.append((op["operationId"], op))
     return out
@@ -172,7 +172,8 @@ def _negatable(raw: dict[str, Any]) -> bool:
 def fuzz(t: Target, operation_id: str, mode: str) -> None:
     if operation_id in BURNS_TOKENS and not t.caps.has("control_plane"):
         raise NotApplicable(
-            "not applicable: needs control_plane (fuzzing anonymousToken burns the per-IP token budget)"
+            "not applicable: needs control_plane "
+            "(fuzzing anonymousToken burns the per-IP token budget)"
         )
     op = schema().include(operation_id=operation_id)
     (result,) = list(op.get_all_operations())
@@ -238,7 +239,9 @@ for _op_id, _ in operations():
 
 @check("schema.stateful", MUST, timeout=120.0)
 def stateful(t: Target) -> None:
-    """Sequences along the OpenAPI links (token -> session -> upload/state -> render) conform too."""
+    """Sequences along the OpenAPI links conform too:
+    token -> session -> upload/state -> render.
+    """
     base = schema().exclude(
         operation_id=[op for op, d in operations() if d.get("x-sse")] + ["runSse"]
     )

@@ -6,6 +6,7 @@ overall deadline, so a server that stalls fails the check instead of hanging the
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -180,7 +181,9 @@ def _session(t: Target) -> tuple[str, str]:
 
 @check("sse.framing", MUST, sse=True)
 def framing(t: Target) -> None:
-    """A text turn streams `data: <compact JSON>` frames (LF only, no event:/id:) of ADK events, then closes."""
+    """A text turn streams `data: <compact JSON>` frames (LF only, no event:/id:)
+    of ADK events, then closes.
+    """
     token, sid = _session(t)
     stream = read_stream(t, token, body(sid, TEXT_TURN))
     _stream_ok(stream, "text turn")
@@ -214,7 +217,9 @@ def camel_case(t: Target) -> None:
 
 @check("sse.prestream_errors", MUST, sse=True)
 def prestream_errors(t: Target) -> None:
-    """Bad token (1001), unknown session (1002) and a malformed body (400) answer JSON, not a stream."""
+    """Bad token (1001), unknown session (1002) and a malformed body (400)
+    answer JSON, not a stream.
+    """
     token, sid = _session(t)
     for tok, payload, code, what in (
         ("nmv_usr_not_a_real_token_0000", body(sid, TEXT_TURN), 1001, "bad token"),
@@ -251,7 +256,9 @@ def _timing(t: Target) -> tuple[float, float]:
 
 @check("sse.edit_turn", MUST, sse=True, spends_credits=True, timeout=120.0)
 def edit_turn(t: Target) -> None:
-    """An edit turn streams valid events, heartbeats at least every interval, and changes the state."""
+    """An edit turn streams valid events, heartbeats at least every interval,
+    and changes the state.
+    """
     token, sid = _session(t)
     before = t.state(token, sid)
     scale, interval = _timing(t)
@@ -262,7 +269,7 @@ def edit_turn(t: Target) -> None:
     )
     _stream_ok(stream, "edit turn")
     times = [0.0, *(i.at for i in stream.items), stream.seconds]
-    widest = max(b - a for a, b in zip(times, times[1:], strict=False))
+    widest = max(b - a for a, b in itertools.pairwise(times))
     slack = real_interval * 1.5 + 0.25
     expect(
         widest <= slack,
@@ -287,7 +294,9 @@ def edit_turn(t: Target) -> None:
 
 @check("sse.no_credits", MUST, sse=True, needs=("control_plane",))
 def no_credits(t: Target) -> None:
-    """Not enough credits answers 2001 before any stream, with data.bind_id for an anonymous user."""
+    """Not enough credits answers 2001 before any stream,
+    with data.bind_id for an anonymous user.
+    """
     token, sid = _session(t)
     t.configure(cost_edit=10_000)
     stream = read_stream(t, token, body(sid, EDIT_TURN), deadline=15)

@@ -59,7 +59,10 @@ def render(table: list[dict[str, str]], width: int = 160) -> list[str]:
 
 
 def record(node: Any, target: Target, result: Result) -> None:
-    """Attach the verdict to the test report (xdist carries it; --junitxml writes it as properties)."""
+    """Attach the verdict to the test report.
+
+    xdist carries it; --junitxml writes it as properties.
+    """
     evidence = result.reason or "; ".join(result.evidence[-3:])
     if result.status == "pass" and result.evidence:
         evidence = "; ".join(result.evidence[-3:])

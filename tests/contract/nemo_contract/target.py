@@ -229,7 +229,8 @@ class Target:
         body = self.envelope(r)
         expect(
             body["code"] == code,
-            f"{what}: expected code {code}, got code {body['code']} (HTTP {r.status_code}) {body.get('message')!r}",
+            f"{what}: expected code {code}, got code {body['code']} "
+            f"(HTTP {r.status_code}) {body.get('message')!r}",
         )
         allowed = self.expected_statuses(code)
         expect(
