@@ -72,7 +72,8 @@ async def download(request: Request) -> Response:
     job = world.render_for(user, request.path_params["render_id"])
     state, _ = renders.status_at(job, world.now())
     if state != "completed":
-        raise ApiError(400, f"Render is {state}, not completed: poll until status is completed.")
+        # ASSUMPTION (contracts/openapi.yaml, renderDownload): nothing to download yet is a 404
+        raise ApiError(404, f"Render is {state}, not completed: poll until status is completed.")
     return _mp4(job.id)
 
 

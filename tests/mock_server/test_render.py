@@ -186,6 +186,14 @@ def test_fallback_download_serves_the_mp4(api: Api) -> None:
     assert r.status_code == 200 and r.content[4:8] == b"ftyp"
 
 
+def test_fallback_download_of_an_unfinished_render_answers_404(api: Api) -> None:
+    """ASSUMPTION (renderDownload): a job that is not completed has nothing to download: 404."""
+    token, _ = _job(api)
+    r = api.http.get("/api/render/proxy/render_1/download", headers=api.headers(token))
+    assert (r.status_code, r.json()["code"]) == (404, 404)
+    assert "pending" in r.json()["message"]
+
+
 def test_fallback_download_needs_the_token(api: Api) -> None:
     """The fallback is an API endpoint: Bearer required."""
     _job(api)
