@@ -11,6 +11,7 @@ import contracts
 from mock_server.errors import ApiError, Envelope
 from mock_server.journal import ATTRIBUTION
 from mock_server.model import Session, User
+from mock_server.polled import base_url_of
 from mock_server.world import World
 
 MAX_JSON_BYTES = 8 * 1024 * 1024  # ASSUMPTION: JSON bodies above 8 MB answer 400
@@ -88,13 +89,7 @@ def missing_attribution(request: Request) -> list[str]:
 
 def base_url(request: Request) -> str:
     """Scheme, host and port the client used (for URLs in answers)."""
-    scope = request.scope
-    host = request.headers.get("host")
-    if not host:
-        server = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    root = str(scope.get("root_path", "")).rstrip("/")
-    return f"{scope.get('scheme', 'http')}://{host}{root}"
+    return base_url_of(request.scope, request.headers.get("host"))
 
 
 def client_ip(request: Request) -> str:

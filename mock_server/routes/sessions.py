@@ -8,6 +8,7 @@ from starlette.responses import Response
 import contracts
 from mock_server.errors import ApiError
 from mock_server.http import ok, read_json, require_str, session_of, user_of, world_of
+from mock_server.polled import credits_data, state_data
 
 
 async def create_session(request: Request) -> Response:
@@ -29,18 +30,11 @@ async def create_session(request: Request) -> Response:
 async def credits_balance(request: Request) -> Response:
     """available + frozen == total, none negative."""
     user = user_of(request)
-    return ok({"available": user.available, "frozen": user.frozen, "total": user.total})
+    return ok(credits_data(user))
 
 
 async def session_state(request: Request) -> Response:
     """The session's latest state with its version."""
     user = user_of(request)
     session = session_of(request, user, request.path_params["session_id"])
-    return ok(
-        {
-            "task_id": session.task_id,
-            "session_id": session.id,
-            "version": session.version,
-            "state": session.state(),
-        }
-    )
+    return ok(state_data(session))

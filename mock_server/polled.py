@@ -1,0 +1,83 @@
+"""The three reads clients poll (credits, state, render status), and a fast path for them.
+
+Clients poll these every few seconds, and load tests point fleets of clients at them, so the
+journal middleware answers them directly when nothing could change the answer's shape (a GET, no
+fault rules installed): same data functions, same envelope bytes, same journal entry, but without
+Starlette's router, Request objects and exception layers. Everything else, HEAD and any request
+while fault rules exist take the ordinary route. `tests/mock_server/test_polled.py` checks both
+paths answer byte for byte alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mock_server import renders
+from mock_server.errors import ApiError, envelope_bytes
+from mock_server.model import Session, User
+from mock_server.world import World
+
+CREDITS = "/api/credits/balance/simple"
+STATE_PREFIX, STATE_SUFFIX = "/api/state/nemo_agent/me/", "/latest"
+RENDER_PREFIX = "/api/render/proxy/lambda/"
+
+
+def credits_data(user: User) -> dict[str, int]:
+    """`data` of GET /api/credits/balance/simple: available + frozen == total."""
+    return {"available": user.available, "frozen": user.frozen, "total": user.total}
+
+
+def state_data(session: Session) -> dict[str, Any]:
+    """`data` of GET /api/state/nemo_agent/me/{session_id}/latest."""
+    return {
+        "task_id": session.task_id,
+        "session_id": session.id,
+        "version": session.version,
+        "state": session.state(),
+    }
+
+
+def base_url_of(scope: Mapping[str, Any], host: str | None) -> str:
+    """Scheme, host and port the client used (for URLs in answers)."""
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    root = str(scope.get("root_path", "")).rstrip("/")
+    return f"{scope.get('scheme', 'http')}://{host}{root}"
+
+
+def _header(raw: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in raw:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def answer(world: World, scope: Mapping[str, Any]) -> tuple[int, int, bytes] | None:
+    """(HTTP status, body code, envelope bytes) for a polled GET, or None to take the route."""
+    path: str = scope["path"]
+    if path == CREDITS:
+        kind, key = "credits", ""
+    elif path.startswith(STATE_PREFIX) and path.endswith(STATE_SUFFIX):
+        kind, key = "state", path[len(STATE_PREFIX) : -len(STATE_SUFFIX)]
+    elif path.startswith(RENDER_PREFIX):
+        kind, key = "render", path[len(RENDER_PREFIX) :]
+    else:
+        return None
+    if kind != "credits" and (not key or "/" in key):
+        return None  # not this route's shape: let the router answer (404 and friends)
+    raw = scope["headers"]
+    try:
+        user = world.authenticate(_header(raw, b"authorization"))
+        if kind == "credits":
+            data: Any = credits_data(user)
+        elif kind == "state":
+            data = state_data(world.session_for(user, key))
+        else:
+            job = world.render_for(user, key)
+            data = renders.view(job, world.now(), base_url_of(scope, _header(raw, b"host")))
+    except ApiError as exc:
+        status = exc.status(world.settings.error_status)
+        return status, exc.code, envelope_bytes(exc.code, exc.message, exc.data)
+    return 200, 0, envelope_bytes(0, "success", data)
