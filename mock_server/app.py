@@ -11,9 +11,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 import contracts
-from mock_server import snapshot
+from mock_server import polled, snapshot
 from mock_server.errors import ApiError, Envelope, error_response
 from mock_server.fault_middleware import FaultMiddleware
 from mock_server.middleware import JournalMiddleware
@@ -101,6 +102,16 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
     return Envelope(None, code=500, message=f"Emulator error: {type(exc).__name__}", status=500)
 
 
+class EmulatorApp(Starlette):
+    """Starlette, except that the polled reads are answered before its middleware stack."""
+
+    world: World
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not await polled.serve(self.world, scope, send):
+            await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None, world: World | None = None, **extra: Any
 ) -> Starlette:
@@ -116,7 +127,7 @@ def create_app(
     if world.settings.state_file:
         snapshot.attach(world, world.settings.state_file)
         middleware.insert(0, Middleware(snapshot.AutosaveMiddleware, world=world))
-    app = Starlette(
+    app = EmulatorApp(
         routes=[*api_routes(), *control_routes()],
         middleware=middleware,
         exception_handlers={
@@ -125,5 +136,5 @@ def create_app(
             Exception: _on_crash,
         },
     )
-    app.state.world = world
+    app.state.world = app.world = world
     return app

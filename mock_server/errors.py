@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -38,12 +39,24 @@ class ApiError(Exception):
         return contracts.errors()[self.code].http_status(mode)
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_STDLIB_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def json_bytes(obj: Any) -> bytes:
+    """Compact UTF-8 JSON (separators `,` `:`, text not escaped), the one encoder of the wire.
+
+    orjson writes it in a tenth of the standard library's time; what orjson refuses (keys that are
+    not strings, integers beyond 64 bits) goes to the standard library with the same settings.
+    """
+    try:
+        return orjson.dumps(obj)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _STDLIB_ENCODE(obj).encode()
 
 
 def envelope_bytes(code: int, message: str, data: Any) -> bytes:
     """The envelope `{"code", "message", "data"}` as compact UTF-8 JSON."""
-    return _ENCODE({"code": code, "message": message, "data": data}).encode()
+    return json_bytes({"code": code, "message": message, "data": data})
 
 
 class Envelope(Response):

@@ -84,10 +84,11 @@ class Journal:
             rows = list(self._entries)
             for e in rows:
                 raw = e.pop(RAW_HEADERS, None)
-                if raw is not None:  # redacted on first read, not on the request's hot path
-                    e["headers"] = redact_headers(
-                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in raw
-                    )
+                if raw is not None:  # on first read, not on the request's hot path
+                    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+                    names = {k.lower() for k, _ in headers}
+                    e["missing_attribution"] = [h for h in ATTRIBUTION if h not in names]
+                    e["headers"] = redact_headers(headers)
         return iter(rows)
 
     def query(self, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:

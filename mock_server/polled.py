@@ -1,11 +1,12 @@
 """The three reads clients poll (credits, state, render status), and a fast path for them.
 
-Clients poll these every few seconds, and load tests point fleets of clients at them, so the
-journal middleware answers them directly when nothing could change the answer's shape (a GET, no
-fault rules installed): same data functions, same envelope bytes, same journal entry, but without
-Starlette's router, Request objects and exception layers. Everything else, HEAD and any request
-while fault rules exist take the ordinary route. `tests/mock_server/test_polled.py` checks both
-paths answer byte for byte alike.
+Clients poll these every few seconds, and load tests point fleets of clients at them, so the app
+answers them before Starlette's middleware stack when nothing could change the answer's shape (a
+GET, no fault rules installed): same data functions, same envelope bytes, same journal entry, but
+without the router, Request objects and exception layers. Everything else, HEAD and any request
+while fault rules exist take the ordinary route; so does a request the fast path cannot answer
+(an emulator bug then gets the route's 500 envelope). `tests/mock_server/test_polled.py` checks
+both paths answer byte for byte alike.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.types import Scope, Send
+
 from mock_server import renders
 from mock_server.errors import ApiError, envelope_bytes
+from mock_server.middleware import close_entry, open_entry
 from mock_server.model import Session, User
+from mock_server.snapshot import autosaver_of
 from mock_server.world import World
 
 CREDITS = "/api/credits/balance/simple"
@@ -81,3 +86,32 @@ def answer(world: World, scope: Mapping[str, Any]) -> tuple[int, int, bytes] | N
         status = exc.status(world.settings.error_status)
         return status, exc.code, envelope_bytes(exc.code, exc.message, exc.data)
     return 200, 0, envelope_bytes(0, "success", data)
+
+
+async def serve(world: World, scope: Scope, send: Send) -> bool:
+    """Answer a polled GET (journalled) and return True, or False for the ordinary route."""
+    if scope["type"] != "http" or scope["method"] != "GET" or len(world.faults):
+        return False
+    try:
+        fast = answer(world, scope)
+    except Exception:  # an emulator bug: the route answers it, with its 500 envelope and log
+        return False
+    if fast is None:
+        return False
+    status, code, body = fast
+    entry = open_entry(world, scope)
+    entry["status"], entry["code"], entry["content_type"] = status, code, "application/json"
+    headers = [  # as Starlette's Response writes them
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"application/json"),
+    ]
+    try:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+    finally:
+        close_entry(world, entry)
+        if world.settings.state_file:
+            saver = autosaver_of(world)
+            if saver is not None:
+                saver.touch()
+    return True

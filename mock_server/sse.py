@@ -10,12 +10,13 @@ Style `mixed` alternates them, starting with the comment.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import deque
 from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
+
+from mock_server.errors import json_bytes
 
 MEDIA_TYPE = "text/event-stream"
 HEARTBEAT_COMMENT = b": heartbeat\n\n"
@@ -23,14 +24,9 @@ HEARTBEAT_DATA = b"data: \n\n"
 HEARTBEATS = frozenset((HEARTBEAT_COMMENT, HEARTBEAT_DATA))
 
 
-def dumps(obj: Any) -> str:
-    """Compact JSON, UTF-8 text kept as is (separators `,` and `:`, ensure_ascii off)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
 def frame(obj: Any) -> bytes:
     """One SSE frame carrying `obj` as compact JSON: `data: {...}\\n\\n`."""
-    return b"data: " + dumps(obj).encode() + b"\n\n"
+    return b"data: " + json_bytes(obj) + b"\n\n"
 
 
 def error_frame(message: str, details: dict[str, Any]) -> bytes:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import contracts
-from mock_server.errors import ApiError, envelope_bytes, error_response
+from mock_server.errors import ApiError, envelope_bytes, error_response, json_bytes
 from tests.conftest import Api
 
 
@@ -16,6 +18,38 @@ def test_envelope_bytes_are_compact_utf8_json() -> None:
     assert (
         envelope_bytes(0, "成功", {"a": 1}) == '{"code":0,"message":"成功","data":{"a":1}}'.encode()
     )
+
+
+def _stdlib(obj: object) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# What the emulator puts in answers: text (no lone surrogates: not UTF-8), 64-bit integers,
+# booleans, null, lists and string-keyed objects. Floats are left out of the byte comparison:
+# orjson writes 1e16 where the standard library writes 1e+16 (the same number either way).
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)))
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_VALUES)
+def test_json_bytes_writes_what_the_standard_library_writes(value: object) -> None:
+    """Byte for byte: compact separators, text unescaped, control characters escaped alike."""
+    assert json_bytes(value) == _stdlib(value)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_json_bytes_floats_read_back_as_the_same_number(value: float) -> None:
+    assert json.loads(json_bytes({"v": value})) == {"v": value}
+
+
+@pytest.mark.parametrize("value", [{1: "int key"}, {"big": 2**70}, [-(2**64)]])
+def test_what_orjson_refuses_is_written_by_the_standard_library(value: object) -> None:
+    """Keys that are not strings and integers beyond 64 bits still encode, as the stdlib does."""
+    assert json_bytes(value) == _stdlib(value)
 
 
 @pytest.mark.parametrize(

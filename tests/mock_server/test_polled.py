@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
+from mock_server import polled
 from tests.conftest import Api
 
 DRAFT = {"t": [{"tt": 0, "sg": [{"st": 0, "d": 4000, "m": {"name": "c"}}]}], "d": 4000}
@@ -72,3 +74,42 @@ def test_fault_rules_apply_to_polled_reads(make_api) -> None:  # type: ignore[no
         {"match": {"path": "/api/credits/*"}, "action": {"type": "error", "code": 429}}
     )
     assert api.http.get("/api/credits/balance/simple").json()["code"] == 429
+
+
+def test_polled_reads_take_the_fast_path_unless_a_fault_rule_exists(
+    make_api, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The fast path answers a plain GET; HEAD and any request under fault rules skip it."""
+    api = make_api()
+    calls: list[str] = []
+    real = polled.answer
+
+    def spy(world: Any, scope: Any) -> Any:
+        calls.append(scope["path"])
+        return real(world, scope)
+
+    monkeypatch.setattr(polled, "answer", spy)
+    token = api.token()
+    assert api.http.get(polled.CREDITS, headers=api.headers(token)).json()["code"] == 0
+    assert calls == [polled.CREDITS]
+    api.http.head(polled.CREDITS, headers=api.headers(token))
+    api.world.faults.add({"match": {"path": "/nothing"}, "action": {"type": "delay", "seconds": 0}})
+    assert api.http.get(polled.CREDITS, headers=api.headers(token)).json()["code"] == 0
+    assert calls == [polled.CREDITS]
+
+
+def test_an_emulator_bug_on_the_fast_path_still_answers_the_500_envelope(
+    make_api, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A crash while answering falls to the route: its handler answers code 500, journalled once."""
+    api = make_api()
+
+    def broken(authorization: str | None) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api.world, "authenticate", broken)
+    http = TestClient(api.app, raise_server_exceptions=False)
+    r = http.get(polled.CREDITS)
+    assert (r.status_code, r.json()["code"]) == (500, 500)
+    assert "RuntimeError" in r.json()["message"]
+    assert len(api.world.journal.query({"path": polled.CREDITS})) == 1
