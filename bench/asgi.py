@@ -62,8 +62,13 @@ async def _per_request(app: Any, path: str, headers: dict[str, str], n: int) -> 
 
 
 def _apps() -> tuple[list[tuple[str, Any, str]], dict[str, str]]:
+    import warnings
+
     from starlette.exceptions import HTTPException
-    from starlette.testclient import TestClient
+
+    with warnings.catch_warnings():  # Starlette 1.x nags about httpx; the set-up calls are fine
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from starlette.testclient import TestClient
 
     from bench.apps import JSON_PATH, json_app
     from mock_server import app as app_module
