@@ -147,6 +147,37 @@ def test_state_file_is_saved_soon_after_a_change(state_file: Path) -> None:
             time.sleep(0.05)
 
 
+def test_a_polled_read_is_saved_too(state_file: Path) -> None:
+    """GET state touches the session (idle expiry); the fast path schedules the save as routes do."""
+
+    def saved(sid: str) -> Any:
+        if not state_file.exists():
+            return None
+        sessions = json.loads(state_file.read_text())["sessions"]
+        return next((x["last_active"] for x in sessions if x["id"] == sid), None)
+
+    def wait_for(sid: str, value: float) -> None:
+        deadline = time.monotonic() + 5
+        while saved(sid) != value:
+            assert time.monotonic() < deadline, f"last_active {value} was not saved in time"
+            time.sleep(0.05)
+
+    with (
+        LiveServer(make_settings(state_file=str(state_file))) as live,
+        httpx.Client(base_url=live.url, timeout=TIMEOUT) as c,
+    ):
+        r = c.post("/api/auth/anonymous-token", headers={**ATTRIBUTION, "X-Client-Id": "c1"})
+        token = r.json()["data"]["token"]
+        sid = c.post(
+            "/api/tasks/me/with-session/nemo_agent", headers=_h(token), json={"task_name": "p"}
+        ).json()["data"]["session_id"]
+        wait_for(sid, live.world.sessions[sid].last_active)  # the creation is on disk
+        live.world.clock.advance(3600)
+        state = c.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=_h(token))
+        assert state.json()["code"] == 0
+        wait_for(sid, live.world.sessions[sid].last_active)  # and so is the read's touch
+
+
 def test_state_file_is_written_atomically(state_file: Path) -> None:
     """Saves go through a temporary file and os.replace: no temporary file stays behind."""
     with (
