@@ -11,7 +11,7 @@ ARGS ?=
 .PHONY: help venv run test lint contract conform bench bench-peers clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'
+	@grep -E '^[a-z-]+:.*##' Makefile | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(STAMP):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,14 +27,19 @@ run: $(STAMP)  ## serve the emulator on 127.0.0.1:8765 (HOST, PORT, ARGS to chan
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -n auto $(ARGS)
 
-lint: $(STAMP)  ## ruff, mypy strict, import-linter
+lint: $(STAMP)  ## ruff, mypy strict, import-linter (over build/lint, the package as installed)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	$(BIN)/lint-imports
+	rm -rf build/lint && mkdir -p build/lint/nemo_mock
+	cp -r nemo_mock/. build/lint/nemo_mock/
+	for pair in server:mock_server client:client contracts:contracts scenarios:scenarios; do \
+		cp -r $${pair#*:} build/lint/nemo_mock/$${pair%%:*}; done
+	find build/lint -name __pycache__ -prune -exec rm -rf {} +
+	cd build/lint && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p nemo_mock
+	cd build/lint && ../../$(BIN)/lint-imports --config ../../pyproject.toml
 
 contract: $(STAMP)  ## check any server against the contract: make contract BASE_URL=http://...
-	$(BIN)/python -m pytest tests/contract --base-url $(BASE_URL) $(ARGS)
+	$(BIN)/python -m pytest tests/contract_suite --base-url $(BASE_URL) $(ARGS)
 
 conform: $(STAMP)  ## verify a client: make conform CLIENT="reference" (or a command)
 	$(BIN)/nemo-mock scenarios run --client "$(or $(CLIENT),reference)" --variant all $(ARGS)

@@ -202,17 +202,16 @@ def emulator(
     flags: list[str] | None = None,
     prelude: str = "",
 ) -> Server:
-    """`nemo-mock serve` as users run it (python -m mock_server serve), on a free port.
+    """`nemo-mock serve` as users run it (python -m nemo_mock serve), on a free port.
 
     `prelude` (experiments only): Python code run in the server process before it starts.
     """
-    argv = [PYTHON, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0"]
+    argv = [PYTHON, "-m", "nemo_mock", "serve", "--host", "127.0.0.1", "--port", "0"]
     if prelude:
         argv = [
             PYTHON,
             "-c",
-            f"{prelude}\nimport sys\nfrom mock_server.cli import main\n"
-            "sys.exit(main(sys.argv[1:]))",
+            f"{prelude}\nimport sys\nfrom nemo_mock.cli import main\nsys.exit(main(sys.argv[1:]))",
             "serve",
             "--host",
             "127.0.0.1",

@@ -21,8 +21,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bench._proc import raise_fd_limit
-from mock_server.runner import uvicorn_config
-from mock_server.settings import Settings
+from nemo_mock.server.serving import uvicorn_config
+from nemo_mock.server.settings import Settings
 
 CREDITS = b'{"code":0,"message":"success","data":{"available":100,"frozen":0,"total":100}}'
 JSON_PATH = "/api/credits/balance/simple"

@@ -71,10 +71,10 @@ def _apps() -> tuple[list[tuple[str, Any, str]], dict[str, str]]:
         from starlette.testclient import TestClient
 
     from bench.apps import JSON_PATH, json_app
-    from mock_server import app as app_module
-    from mock_server.errors import ApiError
-    from mock_server.settings import Settings
-    from mock_server.world import World
+    from nemo_mock.server import app as app_module
+    from nemo_mock.server.errors import ApiError
+    from nemo_mock.server.settings import Settings
+    from nemo_mock.server.world import World
 
     world = World(Settings())
     emu = app_module.create_app(world.settings, world)

@@ -22,9 +22,9 @@ TARGET = 0.8
 
 def fast_defaults() -> dict[str, Any]:
     """What `nemo-mock serve` configures by default (checked, not assumed)."""
-    from mock_server.app import create_app
-    from mock_server.runner import uvicorn_config
-    from mock_server.settings import Settings
+    from nemo_mock.server.app import create_app
+    from nemo_mock.server.serving import uvicorn_config
+    from nemo_mock.server.settings import Settings
 
     s = Settings()
     c = uvicorn_config(create_app(s), s)

@@ -2,7 +2,7 @@
 
 In-process use (the scenario runner's "reference adapter")::
 
-    from client import Agent, Config
+    from nemo_mock.client import Agent, Config
 
     config = Config.from_env()            # or Config(api_url=..., state_dir=..., time_scale=600)
     with Agent(config, transport=None, sleep=time.sleep, out=print) as agent:
@@ -13,12 +13,12 @@ In-process use (the scenario runner's "reference adapter")::
 ``transport`` is any ``httpx.BaseTransport`` (``httpx.MockTransport`` in unit tests); ``sleep``
 receives real seconds (documented seconds / ``config.time_scale``); ``clock`` measures a turn's
 virtual time; ``out`` gets each line as it is shown. :class:`Api` is the bare endpoint layer;
-every error is a :class:`NemoError` (see ``client._errors`` for the tree).
+every error is a :class:`NemoError` (see ``nemo_mock.client._errors`` for the tree).
 """
 
-from client._api import Api
-from client._config import Config
-from client._errors import (
+from nemo_mock.client._api import Api
+from nemo_mock.client._config import Config
+from nemo_mock.client._errors import (
     ApiError,
     BadRequest,
     ExportBlocked,
@@ -36,7 +36,7 @@ from client._errors import (
     UnsupportedFile,
     UsageError,
 )
-from client._workflow import Agent, Outcome
+from nemo_mock.client._workflow import Agent, Outcome
 
 __all__ = [
     "Agent",

@@ -15,9 +15,16 @@ from typing import Any
 
 import httpx
 
-from client._config import Config
-from client._errors import ApiError, NetworkError, error_for, error_for_status
-from client._models import Credits, RenderJob, Session, SessionState, TokenGrant, UploadedFile
+from nemo_mock.client._config import Config
+from nemo_mock.client._errors import ApiError, NetworkError, error_for, error_for_status
+from nemo_mock.client._models import (
+    Credits,
+    RenderJob,
+    Session,
+    SessionState,
+    TokenGrant,
+    UploadedFile,
+)
 
 APP = "nemo_agent"
 PATH_TOKEN = "/api/auth/anonymous-token"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import contracts
+from nemo_mock import contracts
 
 DEFAULT_API_URL = "http://127.0.0.1:8765"
 DEFAULT_SOURCE = "video-create"

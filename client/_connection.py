@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-import contracts
-from client import _messages as msg
-from client._api import Api
-from client._config import Config
-from client._errors import BadRequest, RateLimited, SessionNotFound, TokenInvalid
-from client._state import StateStore, fingerprint
+from nemo_mock import contracts
+from nemo_mock.client import _messages as msg
+from nemo_mock.client._api import Api
+from nemo_mock.client._config import Config
+from nemo_mock.client._errors import BadRequest, RateLimited, SessionNotFound, TokenInvalid
+from nemo_mock.client._state import StateStore, fingerprint
 
 T = TypeVar("T")
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import contracts
+from nemo_mock import contracts
 
 
 class NemoError(Exception):

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 from urllib.parse import quote
 
-import contracts
-from client._api import PATH_RENDER_DOWNLOAD, Api
-from client._errors import NemoError, RenderFailed, RenderTimeout, UsageError
-from client._models import RenderJob
+from nemo_mock import contracts
+from nemo_mock.client._api import PATH_RENDER_DOWNLOAD, Api
+from nemo_mock.client._errors import NemoError, RenderFailed, RenderTimeout, UsageError
+from nemo_mock.client._models import RenderJob
 
 T = TypeVar("T")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contracts
-from client._config import Config
-from client._errors import (
+from nemo_mock import contracts
+from nemo_mock.client._config import Config
+from nemo_mock.client._errors import (
     ExportBlocked,
     FileTooLarge,
     NemoError,
@@ -14,7 +14,7 @@ from client._errors import (
     TokenInvalid,
     UnsupportedFile,
 )
-from client._models import Credits, SessionState, UploadedFile
+from nemo_mock.client._models import Credits, SessionState, UploadedFile
 
 OLD_TIMELINE_GONE = (
     "Your previous session expired, so its timeline is gone; I started a new session."

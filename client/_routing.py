@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import contracts
+from nemo_mock import contracts
 
 
 class Intent(StrEnum):

@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import contracts
-from client._errors import NetworkError
-from client._sse import Frame, Kind, SseParser, classify
+from nemo_mock import contracts
+from nemo_mock.client._errors import NetworkError
+from nemo_mock.client._sse import Frame, Kind, SseParser, classify
 
 STILL_WORKING = "⏳ Still working..."
 _TEMPORARY_ISSUE = re.compile(r"I encountered a temporary issue|我遇到了?临时问题", re.IGNORECASE)

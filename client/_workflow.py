@@ -16,23 +16,23 @@ from typing import Any, TypeVar
 
 import httpx
 
-import contracts
-from client import _messages as msg
-from client._api import Api
-from client._config import Config
-from client._connection import Connection
-from client._errors import (
+from nemo_mock import contracts
+from nemo_mock.client import _messages as msg
+from nemo_mock.client._api import Api
+from nemo_mock.client._config import Config
+from nemo_mock.client._connection import Connection
+from nemo_mock.client._errors import (
     NemoError,
     NetworkError,
     TurnTimeout,
     UsageError,
 )
-from client._export import Exporter, RenderIds
-from client._gui import Action, translate
-from client._models import SessionState
-from client._routing import Intent, Route, route
-from client._state import StateStore, StoredState
-from client._turn import DROPPED, ERROR, TIMEOUT, read_turn
+from nemo_mock.client._export import Exporter, RenderIds
+from nemo_mock.client._gui import Action, translate
+from nemo_mock.client._models import SessionState
+from nemo_mock.client._routing import Intent, Route, route
+from nemo_mock.client._state import StateStore, StoredState
+from nemo_mock.client._turn import DROPPED, ERROR, TIMEOUT, read_turn
 
 T = TypeVar("T")
 

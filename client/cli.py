@@ -14,9 +14,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from client._config import Config
-from client._routing import Intent, Route, route
-from client._workflow import Agent
+from nemo_mock.client._config import Config
+from nemo_mock.client._routing import Intent, Route, route
+from nemo_mock.client._workflow import Agent
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NETWORK = 0, 1, 2, 3
 COMMANDS = ("say", "upload", "credits", "status", "export")

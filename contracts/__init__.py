@@ -3,7 +3,7 @@
 Imports nothing of this project's; the emulator, the client and the tests all read it.
 """
 
-from contracts._load import (
+from nemo_mock.contracts._load import (
     ErrorSpec,
     Profile,
     control_openapi,
@@ -16,7 +16,7 @@ from contracts._load import (
     profiles,
     supported_formats,
 )
-from contracts.draft import empty_draft, has_content, summary
+from nemo_mock.contracts.draft import empty_draft, has_content, summary
 
 __all__ = [
     "ErrorSpec",

@@ -12,7 +12,7 @@ import yaml
 
 
 def _text(name: str) -> str:
-    return resources.files("contracts").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("nemo_mock.contracts").joinpath(name).read_text(encoding="utf-8")
 
 
 def _yaml(name: str) -> Any:

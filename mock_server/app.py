@@ -13,14 +13,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-import contracts
-from mock_server import polled, snapshot
-from mock_server.errors import ApiError, Envelope, error_response
-from mock_server.fault_middleware import FaultMiddleware
-from mock_server.middleware import JournalMiddleware
-from mock_server.routes import agent, auth, control, render, sessions, uploads
-from mock_server.settings import Settings
-from mock_server.world import World
+from nemo_mock import contracts
+from nemo_mock.server import polled, snapshot
+from nemo_mock.server.errors import ApiError, Envelope, error_response
+from nemo_mock.server.fault_middleware import FaultMiddleware
+from nemo_mock.server.journal_middleware import JournalMiddleware
+from nemo_mock.server.routes import agent, auth, control, render, sessions, uploads
+from nemo_mock.server.settings import Settings
+from nemo_mock.server.world import World
 
 log = logging.getLogger("nemo_mock")
 

@@ -1,14 +1,13 @@
-"""`nemo-mock serve`: run the emulator (the `scenarios` subcommand is added by scenarios.cli)."""
+"""`nemo-mock serve`: run the emulator. `register` adds the subcommand to `nemo_mock.cli`."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import sys
-from collections.abc import Sequence
 from typing import Any
 
-from mock_server.settings import Settings, SettingsError
+from nemo_mock.server.settings import Settings, SettingsError
 
 SERVE_HELP = """\
 Serve the nemo_agent API emulator on loopback (default http://127.0.0.1:8765).
@@ -103,18 +102,18 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted; 2 on bad settings."""
-    from mock_server import scenario
-    from mock_server.runner import serve
-    from mock_server.snapshot import SnapshotError
-    from mock_server.world import World
+    from nemo_mock.server import server_block
+    from nemo_mock.server.serving import serve
+    from nemo_mock.server.snapshot import SnapshotError
+    from nemo_mock.server.world import World
 
     faults: list[Any] = []
     try:
         settings = settings_from_args(args)
         if getattr(args, "scenario", None):
-            block = scenario.load_file(args.scenario)
-            settings, faults = scenario.validate(block, settings)
-    except (SettingsError, scenario.ScenarioError) as exc:
+            block = server_block.load_file(args.scenario)
+            settings, faults = server_block.validate(block, settings)
+    except (SettingsError, server_block.ScenarioError) as exc:
         print(f"nemo-mock: {exc}", file=sys.stderr)
         return 2
     world = World(settings)
@@ -137,12 +136,8 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The `nemo-mock` parser with the `serve` subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="nemo-mock", description="The nemo_agent backend emulator."
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Add `serve` to the `nemo-mock` subcommands."""
     serve_p = sub.add_parser(
         "serve",
         help="serve the emulator",
@@ -151,15 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_serve_arguments(serve_p)
     serve_p.set_defaults(func=run_serve)
+    return serve_p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A parser with only `serve` (tests and embedders; `nemo_mock.cli` has the whole command)."""
+    parser = argparse.ArgumentParser(prog="nemo-mock")
+    register(parser.add_subparsers(dest="command", metavar="COMMAND"))
     return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `python -m mock_server`."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    result: int = args.func(args)
-    return result

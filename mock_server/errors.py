@@ -9,7 +9,7 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-import contracts
+from nemo_mock import contracts
 
 
 class ApiError(Exception):

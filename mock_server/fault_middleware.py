@@ -16,10 +16,10 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server.errors import ApiError, error_response
-from mock_server.faults import Applied
-from mock_server.middleware import CONTROL_PREFIX
-from mock_server.world import World
+from nemo_mock.server.errors import ApiError, error_response
+from nemo_mock.server.faults import Applied
+from nemo_mock.server.journal_middleware import CONTROL_PREFIX
+from nemo_mock.server.world import World
 
 RENDER_SUBMIT = "/api/render/proxy/lambda"
 RENDER_POLL = re.compile(r"^/api/render/proxy/lambda/([^/]+)$")
@@ -117,7 +117,7 @@ class FaultMiddleware:
         )
         if job is None:
             return "no render"
-        from mock_server.renders import status_at
+        from nemo_mock.server.renders import status_at
 
         status, _ = status_at(job, self.world.now())
         if status in ("completed", "failed"):
@@ -147,7 +147,7 @@ def _turn_fields(action: dict[str, Any]) -> dict[str, Any]:
 
 def _turn_overrides(fields: dict[str, Any]) -> Any:
     """The turn engine's TurnOverrides (mock_server.turns) from the merged fields."""
-    from mock_server.turns import TurnOverrides
+    from nemo_mock.server.turns import TurnOverrides
 
     return TurnOverrides.of(fields)
 

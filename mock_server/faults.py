@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
-import contracts
-from mock_server.matching import MatchError, RequestMatch
+from nemo_mock import contracts
+from nemo_mock.server.matching import MatchError, RequestMatch
 
 RuleError = MatchError
 

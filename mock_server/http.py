@@ -7,12 +7,12 @@ from typing import Any
 
 from starlette.requests import Request
 
-import contracts
-from mock_server.errors import ApiError, Envelope
-from mock_server.journal import ATTRIBUTION
-from mock_server.model import Session, User
-from mock_server.polled import base_url_of
-from mock_server.world import World
+from nemo_mock import contracts
+from nemo_mock.server.errors import ApiError, Envelope
+from nemo_mock.server.journal import ATTRIBUTION
+from nemo_mock.server.model import Session, User
+from nemo_mock.server.polled import base_url_of
+from nemo_mock.server.world import World
 
 MAX_JSON_BYTES = 8 * 1024 * 1024  # ASSUMPTION: JSON bodies above 8 MB answer 400
 

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import contracts
+from nemo_mock import contracts
 
 T = TypeVar("T")
 

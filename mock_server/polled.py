@@ -16,12 +16,12 @@ from typing import Any
 
 from starlette.types import Scope, Send
 
-from mock_server import renders
-from mock_server.errors import ApiError, envelope_bytes
-from mock_server.middleware import close_entry, open_entry
-from mock_server.model import Session, User
-from mock_server.snapshot import autosaver_of
-from mock_server.world import World
+from nemo_mock.server import renders
+from nemo_mock.server.errors import ApiError, envelope_bytes
+from nemo_mock.server.journal_middleware import close_entry, open_entry
+from nemo_mock.server.model import Session, User
+from nemo_mock.server.snapshot import autosaver_of
+from nemo_mock.server.world import World
 
 CREDITS = "/api/credits/balance/simple"
 STATE_PREFIX, STATE_SUFFIX = "/api/state/nemo_agent/me/", "/latest"

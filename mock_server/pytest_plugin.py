@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from mock_server.faults import FaultRule
-    from mock_server.journal import Journal
-    from mock_server.model import Token, User
-    from mock_server.runner import LiveServer
-    from mock_server.settings import Settings
-    from mock_server.verify import Expect
-    from mock_server.world import World
+    from nemo_mock.server.faults import FaultRule
+    from nemo_mock.server.journal import Journal
+    from nemo_mock.server.model import Token, User
+    from nemo_mock.server.serving import LiveServer
+    from nemo_mock.server.settings import Settings
+    from nemo_mock.server.verify import Expect
+    from nemo_mock.server.world import World
 
 DEFAULTS: dict[str, Any] = {"seed": 0, "time_scale": 600.0}
 INI = "nemo_mock_settings"
@@ -68,7 +68,7 @@ class JournalView:
 
     def expect(self, since: int | None = None) -> Expect:
         """Verify helpers: `.request(method, path).count(n)`, `.spaced(...)`, `.in_order([...])`."""
-        from mock_server.verify import expect
+        from nemo_mock.server.verify import expect
 
         return expect(self._world.journal, since)
 
@@ -153,7 +153,7 @@ class NemoMock:
 
     def scenario(self, block: Mapping[str, Any]) -> None:
         """Apply a scenario's server block (seed, settings, faults)."""
-        from mock_server.scenario import apply_server_block, server_block
+        from nemo_mock.server.server_block import apply_server_block, server_block
 
         apply_server_block(self.world, server_block(block))
 
@@ -180,8 +180,8 @@ def nemo_mock_settings(pytestconfig: pytest.Config) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def _nemo_mock_server(nemo_mock_settings: dict[str, Any]) -> Iterator[LiveServer]:
-    from mock_server.runner import LiveServer
-    from mock_server.settings import Settings
+    from nemo_mock.server.serving import LiveServer
+    from nemo_mock.server.settings import Settings
 
     server = LiveServer(Settings().merged(nemo_mock_settings))
     server.start()

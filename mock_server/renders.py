@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_server.model import Render
+from nemo_mock.server.model import Render
 
 
 def status_at(render: Render, now: float) -> tuple[str, float]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-import contracts
+from nemo_mock import contracts
 
 _F = contracts.facts()
 

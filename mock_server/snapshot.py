@@ -19,8 +19,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_server.model import Claim, Render, Session, Token, User, dump, load
-from mock_server.world import World
+from nemo_mock.server.model import Claim, Render, Session, Token, User, dump, load
+from nemo_mock.server.world import World
 
 FORMAT = "nemo-mock-state/1"
 DEBOUNCE_SECONDS = 0.5  # real seconds: at most two saves a second

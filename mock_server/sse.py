@@ -16,7 +16,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from mock_server.errors import json_bytes
+from nemo_mock.server.errors import json_bytes
 
 MEDIA_TYPE = "text/event-stream"
 HEARTBEAT_COMMENT = b": heartbeat\n\n"

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import contracts
-from mock_server import rng, turn_tools
-from mock_server.turn_intent import Intent, quoted, seconds
+from nemo_mock import contracts
+from nemo_mock.server import rng, turn_tools
+from nemo_mock.server.turn_intent import Intent, quoted, seconds
 
 BGM = ("Lo-fi", "Upbeat Pop", "Cinematic", "Acoustic Chill")
 VOLUMES = (0.25, 0.35, 0.5)

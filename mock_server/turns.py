@@ -15,10 +15,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server import sse, turn_plan, turn_tools
-from mock_server.model import Session, User
-from mock_server.turn_intent import Intent
-from mock_server.world import World
+from nemo_mock.server import sse, turn_plan, turn_tools
+from nemo_mock.server.model import Session, User
+from nemo_mock.server.turn_intent import Intent
+from nemo_mock.server.world import World
 
 AUTHOR = "nemo_agent"
 NO_CONTENT = "MODEL_RETURNED_NO_CONTENT"  # ADK's error code when the model answers nothing

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.matching import MatchError, RequestMatch
+from nemo_mock.server.matching import MatchError, RequestMatch
 
 SIMILAR_LIMIT = 5
 SIMILAR_THRESHOLD = 0.6

@@ -11,14 +11,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import contracts
-from mock_server import rng
-from mock_server.clock import VirtualClock
-from mock_server.errors import ApiError
-from mock_server.faults import Faults
-from mock_server.journal import Journal
-from mock_server.model import Claim, Render, Session, Token, User
-from mock_server.settings import Settings
+from nemo_mock import contracts
+from nemo_mock.server import rng
+from nemo_mock.server.clock import VirtualClock
+from nemo_mock.server.errors import ApiError
+from nemo_mock.server.faults import Faults
+from nemo_mock.server.journal import Journal
+from nemo_mock.server.model import Claim, Render, Session, Token, User
+from nemo_mock.server.settings import Settings
 
 
 @dataclass

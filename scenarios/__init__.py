@@ -6,12 +6,12 @@ emulator, drives the client (in-process reference client or any command) and eva
 expectation against the output, the exit status and the journal. CLI: `nemo-mock scenarios`.
 """
 
-from scenarios._adapters import CommandAdapter, ReferenceAdapter, StepOutcome, adapter_for
-from scenarios._expect import RunRecord, StepRecord, Verdict, evaluate
-from scenarios._load import ScenarioError, load_file, load_library, parse, schema
-from scenarios._model import Expectation, Scenario, Step
-from scenarios._report import junit, print_report, write_junit
-from scenarios._runner import ScenarioResult, run_scenario
+from nemo_mock.scenarios._adapters import CommandAdapter, ReferenceAdapter, StepOutcome, adapter_for
+from nemo_mock.scenarios._expect import RunRecord, StepRecord, Verdict, evaluate
+from nemo_mock.scenarios._load import ScenarioError, load_file, load_library, parse, schema
+from nemo_mock.scenarios._model import Expectation, Scenario, Step
+from nemo_mock.scenarios._report import junit, print_report, write_junit
+from nemo_mock.scenarios._runner import ScenarioResult, run_scenario
 
 __all__ = [
     "CommandAdapter",

@@ -64,7 +64,7 @@ class ReferenceAdapter:
     def run(
         self, utterance: str, env: Mapping[str, str], cwd: Path, deadline: float
     ) -> StepOutcome:
-        from client import Agent, Config
+        from nemo_mock.client import Agent, Config
 
         cancel = threading.Event()
         box: dict[str, StepOutcome] = {}

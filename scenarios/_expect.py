@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
-from scenarios._model import Expectation
-from scenarios._records import (
+from nemo_mock.scenarios._model import Expectation
+from nemo_mock.scenarios._records import (
     _TOKEN_SHAPE,
     Entry,
     RunRecord,

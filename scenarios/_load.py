@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from scenarios._model import CHECKS, Expectation, Scenario, Step
+from nemo_mock.scenarios._model import CHECKS, Expectation, Scenario, Step
 
 LIBRARY = "library"
 
@@ -34,7 +34,9 @@ class ScenarioError(ValueError):
 @cache
 def schema() -> dict[str, Any]:
     """The scenario JSON Schema (scenarios/schema.json)."""
-    text = resources.files("scenarios").joinpath("schema.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("nemo_mock.scenarios").joinpath("schema.json").read_text(encoding="utf-8")
+    )
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -186,7 +188,7 @@ def load_file(path: str | Path) -> Scenario:
 
 def library_dir() -> Path:
     """The directory of the shipped scenario library."""
-    return Path(str(resources.files("scenarios").joinpath(LIBRARY)))
+    return Path(str(resources.files("nemo_mock.scenarios").joinpath(LIBRARY)))
 
 
 def load_library(directory: str | Path | None = None) -> list[Scenario]:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scenarios._runner import ScenarioResult
+from nemo_mock.scenarios._runner import ScenarioResult
 
 
 def _status(passed: bool, must: bool) -> str:

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_server.runner import LiveServer
-from mock_server.scenario import ScenarioError as ServerBlockError
-from mock_server.scenario import apply_server_block
-from mock_server.settings import Settings, SettingsError
-from mock_server.world import World
-from scenarios._adapters import Adapter, base_env
-from scenarios._expect import RunRecord, StepRecord, Verdict, evaluate_all
-from scenarios._model import Expectation, Scenario, Step
+from nemo_mock.scenarios._adapters import Adapter, base_env
+from nemo_mock.scenarios._expect import RunRecord, StepRecord, Verdict, evaluate_all
+from nemo_mock.scenarios._model import Expectation, Scenario, Step
+from nemo_mock.server.server_block import ScenarioError as ServerBlockError
+from nemo_mock.server.server_block import apply_server_block
+from nemo_mock.server.serving import LiveServer
+from nemo_mock.server.settings import Settings, SettingsError
+from nemo_mock.server.world import World
 
 DEFAULT_TIME_SCALE = 600.0
 CLOCK_START = 1_800_000_000.0  # a fixed virtual epoch, so every run sees the same times

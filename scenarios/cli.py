@@ -1,4 +1,4 @@
-"""`nemo-mock`: `serve` (the emulator) and `scenarios` (the conformance runner)."""
+"""`nemo-mock scenarios`: list, validate and run the conformance scenarios."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mock_server.cli import build_parser as build_serve_parser
-
 if TYPE_CHECKING:
-    from scenarios._model import Scenario
+    from nemo_mock.scenarios._model import Scenario
 
 SCENARIOS_HELP = """\
 Verify a client of the nemo_agent API against the scenario library.
@@ -28,7 +26,8 @@ its stdout is what the user would see. Exit status 0 exactly when every MUST pas
 """
 
 
-def _add_scenarios(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `scenarios` to the `nemo-mock` subcommands."""
     p = sub.add_parser(
         "scenarios",
         help="list and run the conformance scenarios",
@@ -79,17 +78,8 @@ def _add_scenarios(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.set_defaults(func=usage)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """`nemo-mock` with `serve` and `scenarios`."""
-    parser = build_serve_parser()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            _add_scenarios(action)
-    return parser
-
-
 def _select(names: Sequence[str], directory: str | None) -> list[Scenario]:
-    from scenarios._load import load_file, load_library
+    from nemo_mock.scenarios._load import load_file, load_library
 
     library = load_library(directory)
     if not names:
@@ -110,7 +100,7 @@ def _select(names: Sequence[str], directory: str | None) -> list[Scenario]:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the library: name, expectation counts, title."""
-    from scenarios._load import ScenarioError, load_library
+    from nemo_mock.scenarios._load import ScenarioError, load_library
 
     try:
         library = load_library(args.dir)
@@ -128,7 +118,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Validate files (or the library); print each error with file:line: field."""
-    from scenarios._load import ScenarioError, library_dir, load_file
+    from nemo_mock.scenarios._load import ScenarioError, library_dir, load_file
 
     files = args.files or sorted(str(p) for p in Path(args.dir or library_dir()).glob("*.yaml"))
     bad = 0
@@ -144,10 +134,10 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_run(args: argparse.Namespace) -> int:
     """Run the chosen scenarios against the client; 0 exactly when every MUST passed."""
-    from scenarios._adapters import adapter_for
-    from scenarios._load import ScenarioError
-    from scenarios._report import print_report, write_junit
-    from scenarios._runner import run_scenario
+    from nemo_mock.scenarios._adapters import adapter_for
+    from nemo_mock.scenarios._load import ScenarioError
+    from nemo_mock.scenarios._report import print_report, write_junit
+    from nemo_mock.scenarios._runner import run_scenario
 
     try:
         chosen = _select(args.names, args.dir)
@@ -172,14 +162,3 @@ def run_run(args: argparse.Namespace) -> int:
         write_junit(results, args.junit)
         print(f"JUnit XML written to {args.junit}")
     return 0 if all(r.passed for r in results) else 1
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `nemo-mock` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    result: int = args.func(args)
-    return result

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
 
-from mock_server import Settings, World, create_app
-from mock_server.runner import LiveServer
+from nemo_mock.server import Settings, World, create_app
+from nemo_mock.server.serving import LiveServer
 
 settings.register_profile(
     "ci",

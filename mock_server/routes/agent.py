@@ -12,12 +12,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-import contracts
-from mock_server.errors import ApiError
-from mock_server.http import entry, read_json, session_of, user_of, world_of
-from mock_server.sse import SseResponse
-from mock_server.turn_intent import Intent, classify, intent_for_kind
-from mock_server.turns import Turn, TurnOverrides, Turns, new_record
+from nemo_mock import contracts
+from nemo_mock.server.errors import ApiError
+from nemo_mock.server.http import entry, read_json, session_of, user_of, world_of
+from nemo_mock.server.sse import SseResponse
+from nemo_mock.server.turn_intent import Intent, classify, intent_for_kind
+from nemo_mock.server.turns import Turn, TurnOverrides, Turns, new_record
 
 _COST_SETTING = {"text": "cost_text", "edit": "cost_edit", "generation": "cost_generation"}
 

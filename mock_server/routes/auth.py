@@ -7,9 +7,9 @@ import html
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-import contracts
-from mock_server.errors import ApiError
-from mock_server.http import (
+from nemo_mock import contracts
+from nemo_mock.server.errors import ApiError
+from nemo_mock.server.http import (
     base_url,
     client_ip,
     ok,

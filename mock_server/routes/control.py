@@ -14,14 +14,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-import contracts
-from mock_server import har, scenario, snapshot, verify
-from mock_server.errors import ApiError
-from mock_server.faults import RuleError
-from mock_server.http import ok, read_json, world_of
-from mock_server.journal import fingerprint
-from mock_server.model import Token
-from mock_server.settings import SettingsError
+from nemo_mock import contracts
+from nemo_mock.server import har, server_block, snapshot, verify
+from nemo_mock.server.errors import ApiError
+from nemo_mock.server.faults import RuleError
+from nemo_mock.server.http import ok, read_json, world_of
+from nemo_mock.server.journal import fingerprint
+from nemo_mock.server.model import Token
+from nemo_mock.server.settings import SettingsError
 
 LOOPBACK = ("127.", "::1", "::ffff:127.", "localhost", "testclient")
 FROZEN_AT_RUNTIME = ("host", "port", "admin_token", "allow_remote_admin", "state_file", "seed")
@@ -322,9 +322,9 @@ async def scenario_(request: Request) -> Response:
     guard(request)
     world = world_of(request)
     try:
-        block = scenario.block_from_json(await request.body())
-        scenario.apply_server_block(world, block)
-    except scenario.ScenarioError as exc:
+        block = server_block.block_from_json(await request.body())
+        server_block.apply_server_block(world, block)
+    except server_block.ScenarioError as exc:
         raise ApiError(400, str(exc)) from exc
     return ok(
         {

@@ -9,10 +9,10 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-import contracts
-from mock_server import renders
-from mock_server.errors import ApiError
-from mock_server.http import (
+from nemo_mock import contracts
+from nemo_mock.server import renders
+from nemo_mock.server.errors import ApiError
+from nemo_mock.server.http import (
     base_url,
     missing_attribution,
     note,
@@ -24,7 +24,7 @@ from mock_server.http import (
     world_of,
 )
 
-MEDIA = Path(str(resources.files("mock_server").joinpath("assets/render.mp4")))
+MEDIA = Path(str(resources.files("nemo_mock.server").joinpath("assets/render.mp4")))
 MEDIA_SIZE = MEDIA.stat().st_size
 _MEDIA_NAME = re.compile(r"^[0-9a-f]{24}\.mp4$")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-import contracts
-from mock_server.errors import ApiError
-from mock_server.http import ok, read_json, require_str, session_of, user_of, world_of
-from mock_server.polled import credits_data, state_data
+from nemo_mock import contracts
+from nemo_mock.server.errors import ApiError
+from nemo_mock.server.http import ok, read_json, require_str, session_of, user_of, world_of
+from nemo_mock.server.polled import credits_data, state_data
 
 
 async def create_session(request: Request) -> Response:

@@ -16,9 +16,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-import contracts
-from mock_server.errors import ApiError
-from mock_server.http import base_url, note, ok, read_json, session_of, user_of, world_of
+from nemo_mock import contracts
+from nemo_mock.server.errors import ApiError
+from nemo_mock.server.http import base_url, note, ok, read_json, session_of, user_of, world_of
 
 FILE_FIELDS = ("files", "file")
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers on top of the files themselves

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-import contracts
+from nemo_mock import contracts
 
 API = "http://api.test"
 WEB = "http://web.test"

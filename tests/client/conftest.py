@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from client_fakes import API, WEB, FakeBackend, MediaAwareBackend
 
-from client import Agent, Config
+from nemo_mock.client import Agent, Config
 
 
 @pytest.fixture(params=["body", "http"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from client_fakes import WEB, MediaAwareBackend
 
-from client import Agent
+from nemo_mock.client import Agent
 
 TOKEN_PATH = "/api/auth/anonymous-token"
 SESSION_PATH = "/api/tasks/me/with-session/nemo_agent"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from client_fakes import HEARTBEAT, MediaAwareBackend, text, tool_call, tool_result
 
-from client import Agent
+from nemo_mock.client import Agent
 
 STATE_PATH = "/api/state/nemo_agent/me/s_1/latest"
 

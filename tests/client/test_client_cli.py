@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from client_fakes import API, MediaAwareBackend, text
 
-import client
-from client import Agent, Config, cli
+from nemo_mock import client
+from nemo_mock.client import Agent, Config, cli
 
 
 @pytest.fixture

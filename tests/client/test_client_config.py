@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from client import Config
-from client._config import detect_platform
-from client._state import StateStore, StoredState
+from nemo_mock.client import Config
+from nemo_mock.client._config import detect_platform
+from nemo_mock.client._state import StateStore, StoredState
 
 HOME = Path("/home/u")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-import contracts
-from client import (
+from nemo_mock import contracts
+from nemo_mock.client import (
     ApiError,
     BadRequest,
     ExportBlocked,
@@ -19,7 +19,7 @@ from client import (
     TokenInvalid,
     UnsupportedFile,
 )
-from client._api import decode
+from nemo_mock.client._api import decode
 
 BY_CODE = {
     1001: TokenInvalid,

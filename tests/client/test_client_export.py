@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 from client_fakes import WEB, MediaAwareBackend
 
-from client import Agent, Config
-from client._export import RenderIds
-from client._routing import route
+from nemo_mock.client import Agent, Config
+from nemo_mock.client._export import RenderIds
+from nemo_mock.client._routing import route
 
 RENDER = "/api/render/proxy/lambda"
 

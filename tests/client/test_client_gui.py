@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from client._gui import Action, translate
+from nemo_mock.client._gui import Action, translate
 
 
 def test_click_export_becomes_what_to_say() -> None:

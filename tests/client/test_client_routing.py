@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from client._routing import Intent, route
+from nemo_mock.client._routing import Intent, route
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from client_fakes import adk
 from hypothesis import given
 from hypothesis import strategies as st
 
-from client._sse import Event, Frame, Kind, SseParser, classify, parse
+from nemo_mock.client._sse import Event, Frame, Kind, SseParser, classify, parse
 
 D, C = "data", "comment"
 

@@ -6,8 +6,16 @@ from collections.abc import Iterator
 
 from client_fakes import EMPTY_DATA, HEARTBEAT, FakeClock, text, tool_call, tool_result
 
-from client._errors import NetworkError
-from client._turn import CLOSED, DROPPED, ERROR, STILL_WORKING, TIMEOUT, TurnResult, read_turn
+from nemo_mock.client._errors import NetworkError
+from nemo_mock.client._turn import (
+    CLOSED,
+    DROPPED,
+    ERROR,
+    STILL_WORKING,
+    TIMEOUT,
+    TurnResult,
+    read_turn,
+)
 
 
 def run(chunks: list[bytes], tick: float = 0.0, scale: float = 1.0) -> tuple[TurnResult, list[str]]:

@@ -21,7 +21,7 @@ from schemathesis.core.result import Err
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
-import contracts
+from nemo_mock import contracts
 
 DOC = contracts.openapi()
 DOC_URI = "urn:nemo-mock:openapi"

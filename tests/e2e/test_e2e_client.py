@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from client import Agent, Config
-from mock_server.runner import LiveServer
+from nemo_mock.client import Agent, Config
+from nemo_mock.server.serving import LiveServer
 
 pytestmark = pytest.mark.live
 SCALE = 600.0  # ten virtual minutes per real second, on both sides
@@ -80,7 +80,7 @@ def test_token_never_in_output_or_any_url(
     outputs = []
     for words in (["credits"], ["say", "add a title"], ["status"], ["export"]):
         done = subprocess.run(
-            [sys.executable, "-m", "client.cli", *words],
+            [sys.executable, "-m", "nemo_mock.client.cli", *words],
             env=env,
             capture_output=True,
             text=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-import contracts
+from nemo_mock import contracts
 from tests.conftest import ATTRIBUTION, Api
 
 TOKEN = "/api/auth/anonymous-token"

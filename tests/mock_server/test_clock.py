@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from mock_server.clock import VirtualClock
+from nemo_mock.server.clock import VirtualClock
 
 
 def test_frozen_clock_moves_only_on_advance() -> None:

@@ -10,10 +10,10 @@ import yaml
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-import contracts
-from mock_server.app import control_routes
-from mock_server.errors import ApiError
-from mock_server.scenario import ScenarioError, apply_server_block
+from nemo_mock import contracts
+from nemo_mock.server.app import control_routes
+from nemo_mock.server.errors import ApiError
+from nemo_mock.server.server_block import ScenarioError, apply_server_block
 from tests.conftest import Api
 
 RULE = {"match": {"method": "POST", "path": "/run_sse"}, "action": {"type": "sse_silent_close"}}
@@ -107,7 +107,7 @@ def test_reset_removes_fault_rules(make_api: Callable[..., Api]) -> None:
 
 def test_drop_in_process_raises_instead_of_answering(make_api: Callable[..., Api]) -> None:
     """Without a socket to close (in-process ASGI) a drop raises ConnectionDropped."""
-    from mock_server.fault_middleware import ConnectionDropped
+    from nemo_mock.server.fault_middleware import ConnectionDropped
 
     api = make_api()
     api.http.post("/_mock/faults", json={"action": {"type": "drop"}})
@@ -365,7 +365,7 @@ def test_every_control_route_is_documented(path: str, method: str) -> None:
 
 def test_fault_action_types_are_documented() -> None:
     """The rule schema in the document lists exactly the action types the emulator knows."""
-    from mock_server.faults import ACTIONS
+    from nemo_mock.server.faults import ACTIONS
 
     schemas = contracts.control_openapi()["components"]["schemas"]
     documented = set(schemas["FaultAction"]["properties"]["type"]["enum"])

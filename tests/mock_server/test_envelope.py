@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import contracts
-from mock_server.errors import ApiError, envelope_bytes, error_response, json_bytes
+from nemo_mock import contracts
+from nemo_mock.server.errors import ApiError, envelope_bytes, error_response, json_bytes
 from tests.conftest import Api
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_server.runner import LiveServer
+from nemo_mock.server.serving import LiveServer
 
 ATTRIBUTION = {
     "X-Skill-Source": "video-create",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mock_server.journal import Journal, fingerprint
+from nemo_mock.server.journal import Journal, fingerprint
 from tests.conftest import Api
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from mock_server import pytest_plugin
+from nemo_mock.server import pytest_plugin
 
 
 def _run_pytest(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server import polled
+from nemo_mock.server import polled
 from tests.conftest import Api
 
 DRAFT = {"t": [{"tt": 0, "sg": [{"st": 0, "d": 4000, "m": {"name": "c"}}]}], "d": 4000}

@@ -8,7 +8,7 @@ from typing import Any
 import av
 import pytest
 
-import contracts
+from nemo_mock import contracts
 from tests.conftest import ATTRIBUTION, Api
 
 SUBMIT = "/api/render/proxy/lambda"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import contracts
+from nemo_mock import contracts
 from tests.conftest import Api
 
 SESSION = "/api/tasks/me/with-session/nemo_agent"
@@ -125,7 +125,7 @@ def test_frozen_credits_show_in_the_balance(api: Api) -> None:
 
 def test_insufficient_credits_answer_2001_with_bind_id_for_anonymous(api: Api) -> None:
     """'2001 — Anonymous: show registration URL with ?bind=<id>'."""
-    from mock_server.errors import ApiError
+    from nemo_mock.server.errors import ApiError
 
     token = api.token()
     sid = api.session(token)["session_id"]
@@ -138,7 +138,7 @@ def test_insufficient_credits_answer_2001_with_bind_id_for_anonymous(api: Api) -
 
 def test_registered_users_2001_has_no_bind_id(api: Api) -> None:
     """'Registered: Top up credits in your account' — no registration link."""
-    from mock_server.errors import ApiError
+    from nemo_mock.server.errors import ApiError
 
     _, user = api.world.register_user(10)
     with pytest.raises(ApiError) as err:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import contracts
-from mock_server.settings import Settings, SettingsError
+from nemo_mock import contracts
+from nemo_mock.server.settings import Settings, SettingsError
 
 
 def test_defaults_come_from_the_contract_facts() -> None:

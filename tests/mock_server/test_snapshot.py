@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_server import World
-from mock_server.cli import build_parser, settings_from_args
-from mock_server.runner import LiveServer
-from mock_server.snapshot import FORMAT, dump_world, read_file, restore_world
+from nemo_mock.server import World
+from nemo_mock.server.cli import build_parser, settings_from_args
+from nemo_mock.server.serving import LiveServer
+from nemo_mock.server.snapshot import FORMAT, dump_world, read_file, restore_world
 from tests.conftest import ATTRIBUTION, Api, make_settings
 
 TIMEOUT = httpx.Timeout(10.0)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from mock_server import sse
+from nemo_mock.server import sse
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, rule
 from starlette.testclient import TestClient
 
-from mock_server import World, create_app
+from nemo_mock.server import World, create_app
 from tests.conftest import ATTRIBUTION, make_settings
 
 ORDER = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
@@ -75,7 +75,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         if session is None:
             return
         user = self.world.users[self.world.tokens[self.owner[session]].user_id]
-        from mock_server.errors import ApiError
+        from nemo_mock.server.errors import ApiError
 
         try:
             self.world.freeze(user, cost, self.world.sessions[session])

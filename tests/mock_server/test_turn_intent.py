@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.turn_intent import Intent, classify, intent_for_kind, quoted, seconds
+from nemo_mock.server.turn_intent import Intent, classify, intent_for_kind, quoted, seconds
 
 TABLE = [
     # generation

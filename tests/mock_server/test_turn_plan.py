@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-import contracts
-from mock_server import turn_tools
-from mock_server.turn_intent import Intent
-from mock_server.turn_plan import chunks, decide_silent, duration_range, plan
+from nemo_mock import contracts
+from nemo_mock.server import turn_tools
+from nemo_mock.server.turn_intent import Intent
+from nemo_mock.server.turn_plan import chunks, decide_silent, duration_range, plan
 
 CLIP = {
     "t": [{"tt": 0, "sg": [{"st": 0, "d": 10_000, "m": {"name": "city timelapse"}}]}],

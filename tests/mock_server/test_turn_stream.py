@@ -16,11 +16,11 @@ import pytest
 from httpx_sse import connect_sse
 from jsonschema import Draft202012Validator
 
-import contracts
-from mock_server import create_app
-from mock_server.runner import LiveServer
-from mock_server.turn_plan import decide_silent
-from mock_server.turns import TurnOverrides
+from nemo_mock import contracts
+from nemo_mock.server import create_app
+from nemo_mock.server.serving import LiveServer
+from nemo_mock.server.turn_plan import decide_silent
+from nemo_mock.server.turns import TurnOverrides
 from tests.conftest import ATTRIBUTION, make_settings
 
 pytestmark = pytest.mark.live

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-import contracts
+from nemo_mock import contracts
 from tests.conftest import Api
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from mock_server.verify import VerificationError, expect
+from nemo_mock.server.verify import VerificationError, expect
 from tests.conftest import Api
 
 

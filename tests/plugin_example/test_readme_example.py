@@ -1,6 +1,6 @@
 """The README's pytest-plugin example, verbatim: if this fails, the README is wrong."""
 
-from client import Agent, Config
+from nemo_mock.client import Agent, Config
 
 
 def test_silent_close_is_reported_not_resent(nemo_mock, tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import CommandAdapter, load_library, run_scenario
+from nemo_mock.scenarios import CommandAdapter, load_library, run_scenario
 
 HERE = Path(__file__).parent / "broken_clients"
 LIBRARY = {s.name: s for s in load_library()}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import CommandAdapter, load_library, parse, run_scenario
-from scenarios.cli import main
+from nemo_mock.cli import main
+from nemo_mock.scenarios import CommandAdapter, load_library, parse, run_scenario
 
 HERE = Path(__file__).parent / "broken_clients"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios import Expectation, RunRecord, StepRecord, evaluate
+from nemo_mock.scenarios import Expectation, RunRecord, StepRecord, evaluate
 
 
 def entry(seq: int, method: str, path: str, vtime: float, **extra: Any) -> dict[str, Any]:

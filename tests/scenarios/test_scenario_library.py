@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import ReferenceAdapter, load_library, run_scenario
+from nemo_mock.scenarios import ReferenceAdapter, load_library, run_scenario
 
 LIBRARY = load_library()
 SEEDS = Path("/work/shared/seeds")

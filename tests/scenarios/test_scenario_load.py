@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-import scenarios
-from scenarios import ScenarioError, parse
+from nemo_mock import scenarios
+from nemo_mock.scenarios import ScenarioError, parse
 
 GOOD = """\
 name: tiny

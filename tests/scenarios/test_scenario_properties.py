@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.runner import LiveServer
-from mock_server.scenario import apply_server_block
-from mock_server.settings import Settings
-from scenarios import ReferenceAdapter
-from scenarios._adapters import base_env
-from scenarios._expect import sse_text
+from nemo_mock.scenarios import ReferenceAdapter
+from nemo_mock.scenarios._adapters import base_env
+from nemo_mock.scenarios._expect import sse_text
+from nemo_mock.server.server_block import apply_server_block
+from nemo_mock.server.serving import LiveServer
+from nemo_mock.server.settings import Settings
 
 UTTERANCES = ["add background music", "trim the clip to 5 seconds", "add a title Hello"]
 ACTIONS = [

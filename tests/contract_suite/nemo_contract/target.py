@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import yaml
 
-import contracts
+from nemo_mock import contracts
 
 from .registry import CheckFailed, NotApplicable, expect
 

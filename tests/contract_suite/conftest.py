@@ -1,6 +1,7 @@
 """pytest layer of the server contract suite (options, the target fixture, the report).
 
-Usage: `pytest tests/contract --base-url URL [--capability NAME[=VALUE] ...] [--capabilities FILE]`.
+Usage: `pytest tests/contract_suite --base-url URL [--capability NAME[=VALUE] ...]
+[--capabilities FILE]`.
 Without --base-url the suite starts our own emulator (127.0.0.1, free port) once per
 error_status mode and checks it with every capability declared.
 """

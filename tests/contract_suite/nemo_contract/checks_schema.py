@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-import contracts
+from nemo_mock import contracts
 
 from .checks_errors import render_body
 from .registry import MUST, SHOULD, CheckFailed, NotApplicable, check

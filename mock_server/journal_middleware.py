@@ -12,8 +12,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server.journal import RAW_HEADERS
-from mock_server.world import World
+from nemo_mock.server.journal import RAW_HEADERS
+from nemo_mock.server.world import World
 
 CONTROL_PREFIX = "/_mock"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_server import Settings
-from mock_server.runner import LiveServer
+from nemo_mock.server import Settings
+from nemo_mock.server.serving import LiveServer
 
 from .target import ALL_CAPABILITIES, Capabilities, Target
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import jsonschema
 
-import contracts
+from nemo_mock import contracts
 
 from .registry import MUST, SHOULD, CheckFailed, check, expect
 from .target import Target

@@ -12,8 +12,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server import Settings, World, create_app
-from mock_server.errors import ApiError
+from nemo_mock.server import Settings, World, create_app
+from nemo_mock.server.errors import ApiError
 
 
 class _RewriteJson:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-import contracts
+from nemo_mock import contracts
 
 from .registry import MUST, SHOULD, check, expect
 from .target import Target

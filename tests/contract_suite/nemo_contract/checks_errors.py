@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-import contracts
+from nemo_mock import contracts
 
 from .registry import MUST, SHOULD, check, expect
 from .target import Target

@@ -6,7 +6,7 @@ import itertools
 import time
 from typing import Any
 
-import contracts
+from nemo_mock import contracts
 
 from .checks_errors import render_body
 from .registry import MUST, check, expect

@@ -17,9 +17,9 @@ from typing import Any
 
 import uvicorn
 
-from mock_server.app import create_app
-from mock_server.settings import Settings
-from mock_server.world import World
+from nemo_mock.server.app import create_app
+from nemo_mock.server.settings import Settings
+from nemo_mock.server.world import World
 
 
 def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
@@ -82,7 +82,7 @@ def serve(
 
 def _save_state(world: World) -> None:
     """With --state-file: the final save, so a restart loses nothing."""
-    from mock_server.snapshot import autosaver_of
+    from nemo_mock.server.snapshot import autosaver_of
 
     saver = autosaver_of(world)
     if saver is not None:

@@ -11,8 +11,8 @@ from nemo_contract import checks_auth, checks_errors, checks_render, checks_sche
 from nemo_contract.registry import FAIL, MUST, PASS, REGISTRY, run_check
 from nemo_contract.selfhost import SELF_SETTINGS, emulator_target, runs_sse
 
-from mock_server import Settings
-from mock_server.runner import LiveServer
+from nemo_mock.server import Settings
+from nemo_mock.server.serving import LiveServer
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ from typing import Any
 
 import yaml
 
-from mock_server.faults import RuleError, parse_rule
-from mock_server.settings import Settings, SettingsError
-from mock_server.world import World
+from nemo_mock.server.faults import RuleError, parse_rule
+from nemo_mock.server.settings import Settings, SettingsError
+from nemo_mock.server.world import World
 
 BLOCK_KEYS = ("seed", "settings", "faults")
 RESTART_ONLY = ("host", "port", "admin_token", "allow_remote_admin", "state_file")

@@ -1,0 +1,47 @@
+"""The `nemo-mock` command: one parser, one subcommand per package that owns its logic.
+
+Each owning module exposes `register(subparsers)`, which adds its subcommand and sets `func` on
+it; this module only assembles them, so `nemo-mock --help` lists every subcommand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from nemo_mock import __version__
+from nemo_mock.scenarios import cli as scenarios_cli
+from nemo_mock.server import cli as server_cli
+
+DESCRIPTION = """\
+The nemo_agent API emulator, its contract harness and conformance runner.
+
+  nemo-mock serve --time-scale 600             the emulator on http://127.0.0.1:8765
+  nemo-mock scenarios run --client "CMD"       verify a client against the scenario library
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole `nemo-mock` parser."""
+    parser = argparse.ArgumentParser(
+        prog="nemo-mock",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"nemo-mock {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (server_cli, scenarios_cli):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `nemo-mock` console script and of `python -m nemo_mock`."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    result: int = args.func(args)
+    return result
