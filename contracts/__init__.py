@@ -16,11 +16,13 @@ from nemo_mock.contracts._load import (
     profiles,
     supported_formats,
 )
+from nemo_mock.contracts._validate import component_validator, problems
 from nemo_mock.contracts.draft import empty_draft, has_content, summary
 
 __all__ = [
     "ErrorSpec",
     "Profile",
+    "component_validator",
     "control_openapi",
     "empty_draft",
     "errors",
@@ -29,6 +31,7 @@ __all__ = [
     "json_schema",
     "openapi",
     "openapi_path",
+    "problems",
     "profile_for",
     "profiles",
     "summary",

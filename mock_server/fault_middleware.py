@@ -19,9 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from nemo_mock.server.errors import ApiError, error_response
 from nemo_mock.server.faults import Applied
 from nemo_mock.server.journal_middleware import CONTROL_PREFIX
-from nemo_mock.server.world import World
+from nemo_mock.server.world import World, render_key
 
-RENDER_SUBMIT = "/api/render/proxy/lambda"
 RENDER_POLL = re.compile(r"^/api/render/proxy/lambda/([^/]+)$")
 _DROP_WAIT = 2.0  # real seconds to wait for the server to notice the closed socket
 
@@ -110,10 +109,11 @@ class FaultMiddleware:
 
     def _mark_render(self, headers: dict[str, str], render_id: str | None, kind: str) -> str:
         """Make the user's render `render_id` fail or stall; says what happened (journalled)."""
-        scheme, _, value = headers.get("authorization", "").partition(" ")
-        token = self.world.tokens.get(value.strip()) if scheme.lower() == "bearer" else None
+        token = self.world.token_of(headers.get("authorization"))
         job = (
-            self.world.renders.get(f"{token.user_id}/{render_id}") if token and render_id else None
+            self.world.renders.get(render_key(token.user_id, render_id))
+            if token and render_id
+            else None
         )
         if job is None:
             return "no render"

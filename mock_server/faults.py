@@ -28,46 +28,23 @@ from nemo_mock.server.matching import MatchError, RequestMatch
 
 RuleError = MatchError
 
-# action type -> {param: (type(s), required)}; documented in contracts/control-openapi.yaml
-_NUM = (int, float)
-ACTIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
-    "error": {
-        "code": ((int,), True),
-        "status": ((int,), False),
-        "message": ((str,), False),
-        "data": ((dict,), False),
-    },
-    "status": {
-        "status": ((int,), True),
-        "body": ((dict, list, str), False),
-        "headers": ((dict,), False),
-    },
-    "delay": {"seconds": (_NUM, True)},
-    "drop": {},
-    "malformed_json": {},
-    "slow_body": {"chunk_bytes": ((int,), False), "gap_seconds": (_NUM, False)},
-    "sse_silent_close": {},
-    "sse_truncate": {"after_frames": ((int,), False)},
-    "sse_error": {"message": ((str,), False)},
-    "sse_stall": {},
-    "sse_trailing_text": {},
-    "sse_turn": {
-        "silent": ((bool,), False),
-        "truncate_after": ((int,), False),
-        "error": ((str,), False),
-        "stall": ((bool,), False),
-        "trailing_text": ((bool,), False),
-        "kind": ((str,), False),
-    },
-    "render_fail": {},
-    "render_stall": {},
-}
 #: actions that answer in place of the emulator (the handler does not run)
 REPLACING = ("error", "status", "drop")
-#: actions that reshape the handler's answer
-RESHAPING = ("malformed_json", "slow_body")
-TURN_KINDS = ("text", "edit", "generation")
 DEFAULT_SSE_ERROR = "Internal error while running the agent. Please try again."
+# The shape of a rule (keys, types, ranges, which parameters each action takes, their defaults) is
+# written once, in contracts/control-openapi.yaml (FaultRule, FaultAction); only what a schema
+# cannot say (a code of the catalogue, a regular expression that compiles) is checked here.
+_RULE = ("control", "FaultRule")
+
+
+def action_types() -> tuple[str, ...]:
+    """The documented action types."""
+    return tuple(_action_schema()["properties"]["type"]["enum"])
+
+
+def _action_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = contracts.control_openapi()["components"]["schemas"]["FaultAction"]
+    return schema
 
 
 @dataclass
@@ -117,98 +94,39 @@ class FaultRule:
 
 
 def parse_rule(data: Any, rule_id: str) -> FaultRule:
-    """Validate a rule; raises RuleError naming the offending field."""
-    if not isinstance(data, Mapping):
-        raise RuleError("rule", "must be an object")
-    unknown = sorted(set(data) - {"id", "match", "times", "probability", "after", "action", "note"})
-    if unknown:
-        raise RuleError(unknown[0], "unknown key")
-    match = RequestMatch.parse(data.get("match"))
-    times = data.get("times")
-    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
-        raise RuleError("times", "must be an integer >= 1 (or null for unlimited)")
-    probability = data.get("probability", 1.0)
-    if (
-        isinstance(probability, bool)
-        or not isinstance(probability, _NUM)
-        or not 0 <= probability <= 1
-    ):
-        raise RuleError("probability", "must be a number between 0 and 1")
-    after = data.get("after", 0)
-    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise RuleError("after", "must be an integer >= 0")
-    note = data.get("note")
-    if note is not None and not isinstance(note, str):
-        raise RuleError("note", "must be a string")
-    given_id = data.get("id")
-    if given_id is not None and (not isinstance(given_id, str) or not given_id.strip()):
-        raise RuleError("id", "must be a non-empty string")
+    """Validate a rule against its schema; raises RuleError naming the first offending field."""
+    found = contracts.problems(contracts.component_validator(*_RULE), data)
+    if found:
+        raise RuleError(*found[0])
+    match = RequestMatch.parse(data.get("match"))  # compiles path_regex
     return FaultRule(
-        id=given_id or rule_id,
+        id=data.get("id") or rule_id,
         match=match,
-        action=parse_action(data.get("action")),
-        times=times,
-        probability=float(probability),
-        after=after,
-        note=note,
+        action=_normalised(dict(data["action"])),
+        times=data.get("times"),
+        probability=float(data.get("probability", 1.0)),
+        after=int(data.get("after", 0)),
+        note=data.get("note"),
     )
 
 
-def parse_action(data: Any) -> dict[str, Any]:
-    """Validate an action object; returns it normalised (defaults filled in)."""
-    if not isinstance(data, Mapping):
-        raise RuleError("action", "is required: an object with a `type`")
-    kind = data.get("type")
-    if kind not in ACTIONS:
-        raise RuleError("action.type", f"must be one of {', '.join(ACTIONS)}")
-    params = ACTIONS[kind]
-    unknown = sorted(set(data) - {"type", *params})
-    if unknown:
-        raise RuleError(f"action.{unknown[0]}", f"unknown for action {kind}")
-    out: dict[str, Any] = {"type": kind}
-    for name, (types, required) in params.items():
-        if name not in data or data[name] is None:
-            if required:
-                raise RuleError(f"action.{name}", f"is required for action {kind}")
-            continue
-        value = data[name]
-        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            raise RuleError(f"action.{name}", f"must be {' or '.join(t.__name__ for t in types)}")
-        out[name] = value
-    _check_values(kind, out)
-    return out
-
-
-def _check_values(kind: str, a: dict[str, Any]) -> None:
-    if kind == "error":
-        if a["code"] not in contracts.errors() or a["code"] == 0:
-            raise RuleError(
-                "action.code", f"{a['code']} is not an error code of contracts/errors.yaml"
-            )
-        if "status" in a and not 100 <= a["status"] <= 599:
-            raise RuleError("action.status", "must be an HTTP status (100-599)")
-    elif kind == "status" and not 100 <= a["status"] <= 599:
-        raise RuleError("action.status", "must be an HTTP status (100-599)")
-    elif kind == "delay" and a["seconds"] < 0:
-        raise RuleError("action.seconds", "must be >= 0 (virtual seconds)")
-    elif kind == "slow_body":
-        a.setdefault("chunk_bytes", 16)
-        a.setdefault("gap_seconds", 1.0)
-        if a["chunk_bytes"] < 1:
-            raise RuleError("action.chunk_bytes", "must be >= 1")
-        if a["gap_seconds"] < 0:
-            raise RuleError("action.gap_seconds", "must be >= 0 (virtual seconds)")
-    elif kind == "sse_truncate":
-        a.setdefault("after_frames", 1)
-        if a["after_frames"] < 0:
-            raise RuleError("action.after_frames", "must be >= 0")
-    elif kind == "sse_error":
-        a.setdefault("message", DEFAULT_SSE_ERROR)
-    elif kind == "sse_turn":
-        if a.get("kind") is not None and a["kind"] not in TURN_KINDS:
-            raise RuleError("action.kind", f"must be one of {', '.join(TURN_KINDS)}")
-        if a.get("truncate_after") is not None and a["truncate_after"] < 0:
-            raise RuleError("action.truncate_after", "must be >= 0")
+def _normalised(action: dict[str, Any]) -> dict[str, Any]:
+    """Defaults filled in (the schema's `default`s, for the parameters this type takes)."""
+    kind = action["type"]
+    if kind == "error" and (action["code"] not in contracts.errors() or action["code"] == 0):
+        raise RuleError("action.code", f"{action['code']} is not an error code of errors.yaml")
+    schema = _action_schema()
+    for clause in schema["allOf"]:
+        condition = clause["if"]["properties"]["type"]
+        if kind == condition.get("const") or kind in condition.get("enum", ()):
+            names = clause["then"]["propertyNames"]
+            for name in names.get("enum", ()):
+                default = schema["properties"][name].get("default")
+                if default is not None:
+                    action.setdefault(name, default)
+    if kind == "sse_error":
+        action.setdefault("message", DEFAULT_SSE_ERROR)
+    return {k: v for k, v in action.items() if v is not None}
 
 
 @dataclass

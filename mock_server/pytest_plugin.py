@@ -143,13 +143,11 @@ class NemoMock:
 
     def expire_token(self, token: str) -> None:
         """Expire a token now (its next use answers 1001)."""
-        t = self.world.tokens[token]
-        t.expires_at = min(t.expires_at, self.world.now())
-        t.issued_at = min(t.issued_at, self.world.now() - self.world.settings.token_window)
+        self.world.expire_token(self.world.tokens[token])
 
     def revoke_token(self, token: str) -> None:
         """Revoke a token (its next use answers 1001)."""
-        self.world.tokens[token].revoked = True
+        self.world.revoke_token(self.world.tokens[token])
 
     def scenario(self, block: Mapping[str, Any]) -> None:
         """Apply a scenario's server block (seed, settings, faults)."""

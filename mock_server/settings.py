@@ -8,20 +8,34 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 
 from nemo_mock import contracts
 
-_F = contracts.facts()
-
-ERROR_STATUS_MODES = ("body", "http")
-HEARTBEAT_STYLES = ("comment", "data", "mixed")
+ErrorStatus = Literal["body", "http"]
+HeartbeatStyle = Literal["comment", "data", "mixed"]
+SilentCloseStyle = Literal["plain", "adk"]
+ERROR_STATUS_MODES: tuple[str, ...] = get_args(ErrorStatus)
+HEARTBEAT_STYLES: tuple[str, ...] = get_args(HeartbeatStyle)
 ENV_PREFIX = "NEMO_MOCK_"
+
+
+def _fact(section: str, key: str, index: int | None = None, kind: type = float) -> Any:
+    """A default read from contracts/facts.yaml when a Settings is made (not at import)."""
+
+    def read() -> Any:
+        value = contracts.facts()[section][key]
+        return kind(value if index is None else value[index])
+
+    return field(default_factory=read)
 
 
 class SettingsError(ValueError):
@@ -37,29 +51,29 @@ class Settings:
     seed: int = 0
     time_scale: float = 1.0
     clock_start: float | None = None
-    error_status: str = "body"
+    error_status: ErrorStatus = "body"
     # tokens and sessions
-    token_ttl: float = float(_F["token"]["ttl_seconds"])
-    token_window: float = float(_F["token"]["window_seconds"])
-    tokens_per_client: int = int(_F["token"]["per_client_id"])
-    tokens_per_ip: int = int(_F["token"]["per_ip"])
-    starter_credits: int = int(_F["token"]["starter_credits"])
-    claim_ttl: float = float(_F["claim_token"]["ttl_seconds"])
-    session_idle_timeout: float = float(_F["session"]["idle_timeout_seconds"])
+    token_ttl: float = _fact("token", "ttl_seconds")
+    token_window: float = _fact("token", "window_seconds")
+    tokens_per_client: int = _fact("token", "per_client_id", kind=int)
+    tokens_per_ip: int = _fact("token", "per_ip", kind=int)
+    starter_credits: int = _fact("token", "starter_credits", kind=int)
+    claim_ttl: float = _fact("claim_token", "ttl_seconds")
+    session_idle_timeout: float = _fact("session", "idle_timeout_seconds")
     # the agent turn
-    cost_generation: int = int(_F["costs"]["generation_per_clip"])
-    cost_edit: int = int(_F["costs"]["edit_per_session_turn"])
-    cost_text: int = int(_F["costs"]["text"])
-    silent_close_rate: float = float(_F["turn"]["silent_close_rate"])
-    silent_close_style: str = "plain"
-    heartbeat_interval: float = float(_F["turn"]["heartbeat_interval_seconds"])
-    heartbeat_style: str = "mixed"
-    turn_cap: float = float(_F["turn"]["cap_seconds"])
+    cost_generation: int = _fact("costs", "generation_per_clip", kind=int)
+    cost_edit: int = _fact("costs", "edit_per_session_turn", kind=int)
+    cost_text: int = _fact("costs", "text", kind=int)
+    silent_close_rate: float = _fact("turn", "silent_close_rate")
+    silent_close_style: SilentCloseStyle = "plain"
+    heartbeat_interval: float = _fact("turn", "heartbeat_interval_seconds")
+    heartbeat_style: HeartbeatStyle = "mixed"
+    turn_cap: float = _fact("turn", "cap_seconds")
     stall_turns: bool = False
     # renders
-    render_min_seconds: float = float(_F["render"]["seconds"][0])
-    render_max_seconds: float = float(_F["render"]["seconds"][1])
-    render_failure_rate: float = float(_F["render"]["failure_rate"])
+    render_min_seconds: float = _fact("render", "seconds", 0)
+    render_max_seconds: float = _fact("render", "seconds", 1)
+    render_failure_rate: float = _fact("render", "failure_rate")
     # the emulator itself
     journal_size: int = 10_000
     admin_token: str | None = None
@@ -69,12 +83,9 @@ class Settings:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.error_status not in ERROR_STATUS_MODES:
-            raise SettingsError(f"error_status must be one of {ERROR_STATUS_MODES}")
-        if self.heartbeat_style not in HEARTBEAT_STYLES:
-            raise SettingsError(f"heartbeat_style must be one of {HEARTBEAT_STYLES}")
-        if self.silent_close_style not in ("plain", "adk"):
-            raise SettingsError("silent_close_style must be 'plain' or 'adk'")
+        for name, hint in _hints().items():  # Literal choices hold even when built directly
+            if get_origin(hint) is Literal and getattr(self, name) not in get_args(hint):
+                raise SettingsError(f"{name} must be one of {get_args(hint)}")
         for name in ("silent_close_rate", "render_failure_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name} must be between 0 and 1")
@@ -123,6 +134,12 @@ class Settings:
 _FIELDS = {f.name: f for f in fields(Settings)}
 
 
+@cache
+def _hints() -> dict[str, Any]:
+    """Each setting's type, resolved from its annotation."""
+    return typing.get_type_hints(Settings)
+
+
 def read_file(path: str | Path) -> dict[str, Any]:
     """Settings from a YAML mapping (top level, or under a `settings:` key)."""
     try:
@@ -160,37 +177,82 @@ def _coerce_all(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _coerce(name: str, value: Any) -> Any:
-    kind = str(_FIELDS[name].type)
-    if value is None:
-        if "None" in kind:
-            return None
-        raise SettingsError(f"{name} cannot be null")
+    hint = _hints()[name]
     try:
-        if kind.startswith("bool"):
-            if isinstance(value, str):
-                low = value.strip().lower()
-                if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                    raise ValueError(value)
-                return low in ("1", "true", "yes", "on")
-            if not isinstance(value, bool):
-                raise ValueError(value)
-            return value
-        if kind.startswith("int"):
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError(value)
-            return int(value)
-        if kind.startswith("float"):
-            if isinstance(value, bool):
-                raise ValueError(value)
-            return float(value)
-        if kind.startswith("str"):
-            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-                raise ValueError(value)
-            return str(value)
-        if kind.startswith("Mapping"):
-            if not isinstance(value, Mapping):
-                raise ValueError(value)
-            return dict(value)
+        return _convert(hint, value)
     except (TypeError, ValueError) as exc:
-        raise SettingsError(f"{name}: {value!r} is not a valid {kind}") from exc
-    return value
+        raise SettingsError(f"{name}: {value!r} is not a valid {_describe(hint)}") from exc
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    """`value` (from YAML, env or JSON) as the annotated type; ValueError when it is not one."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _convert(arg, value)
+            except (TypeError, ValueError):
+                continue
+        raise ValueError(value)
+    if value is None:
+        raise ValueError("cannot be null")
+    if origin is Literal:
+        if value not in args:
+            raise ValueError(value)
+        return value
+    if origin is not None and issubclass(origin, Mapping):
+        if not isinstance(value, Mapping):
+            raise ValueError(value)
+        return dict(value)
+    converter = _CONVERTERS.get(hint)
+    if converter is None:
+        raise TypeError(f"no converter for {hint!r}")
+    return converter(value)
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    low = str(value).strip().lower() if isinstance(value, str) else None
+    if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError(value)
+    return low in ("1", "true", "yes", "on")
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(value)
+    return int(value)
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    return float(value)
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(value)
+    return str(value)
+
+
+_CONVERTERS: dict[Any, Callable[[Any], Any]] = {
+    bool: _to_bool,
+    int: _to_int,
+    float: _to_float,
+    str: _to_str,
+}
+
+
+def _describe(hint: Any) -> str:
+    args = get_args(hint)
+    if get_origin(hint) is Literal:
+        return "choice: " + " | ".join(map(str, args))
+    if args:
+        return " | ".join(_describe(a) for a in args if a is not type(None)) + (
+            " or null" if type(None) in args else ""
+        )
+    return getattr(hint, "__name__", str(hint))

@@ -20,7 +20,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nemo_mock.server.model import Claim, Render, Session, Token, User, dump, load
-from nemo_mock.server.world import World
+from nemo_mock.server.world import World, render_key
 
 FORMAT = "nemo-mock-state/1"
 DEBOUNCE_SECONDS = 0.5  # real seconds: at most two saves a second
@@ -56,7 +56,8 @@ def restore_world(world: World, data: Any) -> None:
         tokens = {t.value: t for t in (load(Token, x) for x in data.get("tokens", []))}
         sessions = {s.id: s for s in (load(Session, x) for x in data.get("sessions", []))}
         renders = {
-            f"{r.user_id}/{r.id}": r for r in (load(Render, x) for x in data.get("renders", []))
+            render_key(r.user_id, r.id): r
+            for r in (load(Render, x) for x in data.get("renders", []))
         }
         claims = {c.value: c for c in (load(Claim, x) for x in data.get("claims", []))}
         mints = deque((str(ip), float(t)) for ip, t in data.get("mints", []))

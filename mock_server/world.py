@@ -126,12 +126,31 @@ class World:
         self.tokens[token.value] = token
         return token
 
+    def token_of(self, authorization: str | None) -> Token | None:
+        """The token named by an `Authorization: Bearer <token>` header, whatever its state."""
+        scheme, _, value = (authorization or "").partition(" ")
+        return self.tokens.get(value.strip()) if scheme.lower() == "bearer" else None
+
+    def expire_token(self, token: Token) -> None:
+        """Expire `token` now, as if its 7 days had passed: 1001 from now on, and its client id
+        may mint again (the per-client limit counts live tokens issued within the window)."""
+        now = self.now()
+        token.expires_at = min(token.expires_at, now)
+        token.issued_at = min(token.issued_at, now - self.settings.token_window)
+
+    def revoke_token(self, token: Token) -> None:
+        """Revoke `token`: every later use answers 1001."""
+        token.revoked = True
+
+    def expire_session(self, session: Session) -> None:
+        """Make `session` idle past the timeout: its next use answers 1002."""
+        session.last_active = self.now() - self.settings.session_idle_timeout - 1
+
     def authenticate(self, authorization: str | None) -> User:
         """The user behind `Authorization: Bearer <token>`; 1001 when missing, unknown or dead."""
         if not authorization:
             raise ApiError(1001, "Missing Authorization: Bearer <token>.")
-        scheme, _, value = authorization.partition(" ")
-        token = self.tokens.get(value.strip()) if scheme.lower() == "bearer" else None
+        token = self.token_of(authorization)
         if token is None:
             raise ApiError(1001, "Unknown token.")
         if token.revoked:
@@ -218,7 +237,7 @@ class World:
     # -- renders ---------------------------------------------------------------------------
     def submit_render(self, user: User, session: Session, render_id: str, draft: Any) -> Render:
         """A render job, or the existing one when `render_id` was already submitted by `user`."""
-        key = f"{user.id}/{render_id}"
+        key = render_key(user.id, render_id)
         existing = self.renders.get(key)
         if existing is not None:
             return existing
@@ -242,10 +261,15 @@ class World:
 
     def render_for(self, user: User, render_id: str) -> Render:
         """`user`'s render `render_id`; 404 when unknown or another user's."""
-        render = self.renders.get(f"{user.id}/{render_id}")
+        render = self.renders.get(render_key(user.id, render_id))
         if render is None:
             raise ApiError(404, f"Render {render_id!r} not found.")
         return render
+
+
+def render_key(user_id: str, render_id: str) -> str:
+    """Where a render lives in `World.renders`: render ids are per user (ASSUMPTION, contracts/)."""
+    return f"{user_id}/{render_id}"
 
 
 def _draft_ms(draft: dict[str, Any]) -> int:

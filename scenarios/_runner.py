@@ -90,7 +90,9 @@ class _Run:
         self.time_scale = time_scale
         self.workdir = workdir
         self.live = LiveServer(
-            Settings(clock_start=CLOCK_START, time_scale=time_scale, error_status=variant)
+            Settings().merged(
+                {"clock_start": CLOCK_START, "time_scale": time_scale, "error_status": variant}
+            )
         )
         self.env: dict[str, str] = {}
         self.secrets: set[str] = set()
@@ -174,16 +176,15 @@ class _Run:
 
     def _control(self, action: Mapping[str, Any]) -> str:
         world = self.live.world
-        now = world.now()
         if action.get("expire_token"):
             for token in world.tokens.values():
-                token.expires_at = min(token.expires_at, now)
+                world.expire_token(token)
         elif action.get("revoke_token"):
             for token in world.tokens.values():
-                token.revoked = True
+                world.revoke_token(token)
         elif action.get("expire_session"):
             for session in world.sessions.values():
-                session.last_active = now - world.settings.session_idle_timeout - 1
+                world.expire_session(session)
         elif "fault" in action:
             world.faults.add(action["fault"])
         elif action.get("clear_faults"):

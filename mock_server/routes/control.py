@@ -237,7 +237,7 @@ async def token_revoke(request: Request) -> Response:
     """Revoke a token: every later use answers 1001."""
     guard(request)
     token = await _token_of(request)
-    token.revoked = True
+    world_of(request).revoke_token(token)
     return ok(_token_view(request, token))
 
 
@@ -245,10 +245,7 @@ async def token_expire(request: Request) -> Response:
     """Expire a token now (as if its 7 days had passed): 1001, and the client id may mint again."""
     guard(request)
     token = await _token_of(request)
-    world = world_of(request)
-    token.expires_at = min(token.expires_at, world.now())
-    # the per-client limit counts live tokens in the window: an expired one no longer counts
-    token.issued_at = min(token.issued_at, world.now() - world.settings.token_window)
+    world_of(request).expire_token(token)
     return ok(_token_view(request, token))
 
 

@@ -363,13 +363,23 @@ def test_every_control_route_is_documented(path: str, method: str) -> None:
     assert path in paths and method.lower() in paths[path]
 
 
-def test_fault_action_types_are_documented() -> None:
-    """The rule schema in the document lists exactly the action types the emulator knows."""
-    from nemo_mock.server.faults import ACTIONS
+# DESIGN §5's fault catalogue, written out here as the oracle for the document
+DESIGN_ACTIONS = {
+    "error", "status", "delay", "drop", "malformed_json", "slow_body",
+    "sse_silent_close", "sse_truncate", "sse_error", "sse_stall", "sse_trailing_text", "sse_turn",
+    "render_fail", "render_stall",
+}  # fmt: skip
 
-    schemas = contracts.control_openapi()["components"]["schemas"]
-    documented = set(schemas["FaultAction"]["properties"]["type"]["enum"])
-    assert documented == set(ACTIONS)
+
+def test_fault_action_types_are_documented() -> None:
+    """The rule schema lists exactly DESIGN §5's actions, and each one is accepted as a rule."""
+    from nemo_mock.server.faults import action_types, parse_rule
+
+    assert set(action_types()) == DESIGN_ACTIONS
+    required = {"error": {"code": 1001}, "status": {"status": 503}, "delay": {"seconds": 1}}
+    for kind in DESIGN_ACTIONS:
+        rule = parse_rule({"action": {"type": kind, **required.get(kind, {})}}, "r")
+        assert rule.type == kind
 
 
 def test_fault_rule_examples_in_the_document_are_valid(make_api: Callable[..., Api]) -> None:
