@@ -12,9 +12,11 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from nemo_mock import contracts
 from nemo_mock.client._config import Config
 from nemo_mock.client._errors import ApiError, NetworkError, error_for, error_for_status
 from nemo_mock.client._models import (
@@ -27,16 +29,13 @@ from nemo_mock.client._models import (
 )
 
 APP = "nemo_agent"
-PATH_TOKEN = "/api/auth/anonymous-token"
-PATH_CLAIM = "/api/auth/claim-token"
-PATH_SESSION = f"/api/tasks/me/with-session/{APP}"
-PATH_CREDITS = "/api/credits/balance/simple"
-PATH_UPLOAD = f"/api/upload-video/{APP}/me/{{sid}}"
-PATH_STATE = f"/api/state/{APP}/me/{{sid}}/latest"
-PATH_RUN_SSE = "/run_sse"
-PATH_RENDER = "/api/render/proxy/lambda"
-PATH_RENDER_STATUS = "/api/render/proxy/lambda/{rid}"
-PATH_RENDER_DOWNLOAD = "/api/render/proxy/{rid}/download"
+
+
+def api_path(operation_id: str, **params: str) -> str:
+    """The path of an operation of contracts/openapi.yaml, its `{params}` filled (URL-quoted)."""
+    template = contracts.openapi_path(operation_id)
+    return template.format_map({k: quote(v, safe="") for k, v in params.items()})
+
 
 JSON_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 UPLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0, write=600.0)
@@ -112,12 +111,16 @@ class Api:
 
     def anonymous_token(self, client_id: str) -> TokenGrant:
         """POST /api/auth/anonymous-token with header X-Client-Id (no Authorization)."""
-        request = self._http.build_request("POST", PATH_TOKEN, headers={"X-Client-Id": client_id})
+        request = self._http.build_request(
+            "POST", api_path("anonymousToken"), headers={"X-Client-Id": client_id}
+        )
         return TokenGrant.parse(decode(self._send(request)))
 
     def claim_token(self, task_id: str, session_id: str) -> str:
         """POST /api/auth/claim-token: a claim token for the web workspace (not the real token)."""
-        data = self._call("POST", PATH_CLAIM, json={"task_id": task_id, "session_id": session_id})
+        data = self._call(
+            "POST", api_path("claimToken"), json={"task_id": task_id, "session_id": session_id}
+        )
         return str((data or {}).get("claim_token") or "")
 
     def create_session(self, language: str | None = None) -> Session:
@@ -125,18 +128,18 @@ class Api:
         body: dict[str, Any] = {"task_name": "project"}
         if language:
             body["language"] = language
-        return Session.parse(self._call("POST", PATH_SESSION, json=body))
+        return Session.parse(self._call("POST", api_path("createSession"), json=body))
 
     def credits(self) -> Credits:
         """GET /api/credits/balance/simple."""
-        return Credits.parse(self._call("GET", PATH_CREDITS))
+        return Credits.parse(self._call("GET", api_path("creditsBalance")))
 
     def upload_file(self, session_id: str, path: Path) -> list[UploadedFile]:
         """POST a local file as multipart field ``files`` (streamed from disk)."""
         with path.open("rb") as fh:
             data = self._call(
                 "POST",
-                PATH_UPLOAD.format(sid=session_id),
+                api_path("upload", session_id=session_id),
                 files={"files": (path.name, fh)},
                 timeout=UPLOAD_TIMEOUT,
             )
@@ -146,12 +149,14 @@ class Api:
         """POST ``{"urls": [...], "source_type": "url"}``."""
         body = {"urls": urls, "source_type": "url"}
         return UploadedFile.parse_all(
-            self._call("POST", PATH_UPLOAD.format(sid=session_id), json=body)
+            self._call("POST", api_path("upload", session_id=session_id), json=body)
         )
 
     def state(self, session_id: str) -> SessionState:
         """GET /api/state/nemo_agent/me/<sid>/latest."""
-        return SessionState.parse(self._call("GET", PATH_STATE.format(sid=session_id)))
+        return SessionState.parse(
+            self._call("GET", api_path("sessionState", session_id=session_id))
+        )
 
     def open_turn(self, session_id: str, text: str) -> httpx.Response:
         """POST /run_sse; returns the open streaming response (the caller closes it).
@@ -167,7 +172,7 @@ class Api:
         timeout = httpx.Timeout(30.0, connect=10.0, read=sse_read_timeout(self.config))
         headers = {**self._auth(), "Accept": "text/event-stream"}
         request = self._http.build_request(
-            "POST", PATH_RUN_SSE, json=body, headers=headers, timeout=timeout
+            "POST", api_path("runSse"), json=body, headers=headers, timeout=timeout
         )
         response = self._send(request, stream=True)
         content_type = response.headers.get("content-type", "")
@@ -191,11 +196,11 @@ class Api:
             "draft": draft,
             "output": {"format": "mp4", "quality": "high"},
         }
-        return RenderJob.parse(self._call("POST", PATH_RENDER, json=body))
+        return RenderJob.parse(self._call("POST", api_path("renderSubmit"), json=body))
 
     def render_status(self, render_id: str) -> RenderJob:
         """GET /api/render/proxy/lambda/<id>."""
-        return RenderJob.parse(self._call("GET", PATH_RENDER_STATUS.format(rid=render_id)))
+        return RenderJob.parse(self._call("GET", api_path("renderStatus", render_id=render_id)))
 
     def download(
         self,

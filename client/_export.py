@@ -16,7 +16,7 @@ from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 from nemo_mock import contracts
-from nemo_mock.client._api import PATH_RENDER_DOWNLOAD, Api
+from nemo_mock.client._api import Api, api_path
 from nemo_mock.client._errors import NemoError, RenderFailed, RenderTimeout, UsageError
 from nemo_mock.client._models import RenderJob
 
@@ -111,7 +111,7 @@ class Exporter:
                 return self.api.download(job.url, dest, authed=False)
             except NemoError:
                 self.say("The direct download did not work; using the fallback link.")
-        path = PATH_RENDER_DOWNLOAD.format(rid=quote(job.id, safe=""))
+        path = api_path("renderDownload", render_id=job.id)
         return self.call(lambda: self.api.download(path, dest, authed=True))
 
     def _claim_link(self, session_id: Callable[[], str], task_id: Callable[[], str]) -> str | None:

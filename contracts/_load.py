@@ -126,6 +126,7 @@ def json_schema(name: str) -> dict[str, Any]:
     return doc
 
 
+@cache
 def openapi_path(operation_id: str) -> str:
     """The path template of an operation of the API document, by operationId."""
     for path, item in openapi()["paths"].items():

@@ -143,8 +143,7 @@ class Autosaver:
 
 def autosaver_of(world: World) -> Autosaver | None:
     """The World's autosaver (set by `attach`), if any."""
-    saver = world.runtime.extras.get("autosaver")
-    return saver if isinstance(saver, Autosaver) else None
+    return world.runtime.autosaver
 
 
 def attach(world: World, path: str | Path) -> Autosaver:
@@ -153,7 +152,7 @@ def attach(world: World, path: str | Path) -> Autosaver:
     if saver is None or saver.path != Path(path):
         saver = Autosaver(world, path)
         saver.restore()
-        world.runtime.extras["autosaver"] = saver
+        world.runtime.autosaver = saver
     return saver
 
 

@@ -3,7 +3,7 @@
 The response only forwards frames from the turn's Pipe, so a turn runs to completion when the
 client goes away (a re-sent message is a new turn: the edit lands twice and is paid twice).
 Turns of one session run one at a time in arrival order (a chain of futures per session, kept in
-`world.runtime.extras`, never in snapshot-able state). While a turn waits or works it sends a
+`world.runtime.turns`, never in snapshot-able state). While a turn waits or works it sends a
 heartbeat every `heartbeat_interval` virtual seconds; the whole stream is cut at `turn_cap`.
 Credits are frozen before the stream starts (route), consumed on completion, released on failure.
 """
@@ -69,8 +69,6 @@ class _Capped(Exception):
 class Turns:
     """Per-process turn bookkeeping: running tasks (kept so they are not collected) and queues."""
 
-    KEY = "turns"
-
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[None]] = set()
         self.tails: dict[str, asyncio.Future[None]] = {}
@@ -78,10 +76,9 @@ class Turns:
     @classmethod
     def of(cls, world: World) -> Turns:
         """The World's Turns (created on first use)."""
-        found = world.runtime.extras.get(cls.KEY)
-        if not isinstance(found, Turns):
-            found = world.runtime.extras[cls.KEY] = Turns()
-        return found
+        if world.runtime.turns is None:
+            world.runtime.turns = Turns()
+        return world.runtime.turns
 
     def enqueue(self, session_id: str) -> tuple[asyncio.Future[None] | None, asyncio.Future[None]]:
         """(the previous turn's done future or None, this turn's done future), in arrival order."""

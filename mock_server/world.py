@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from nemo_mock import contracts
 from nemo_mock.server import rng
@@ -20,12 +20,17 @@ from nemo_mock.server.journal import Journal
 from nemo_mock.server.model import Claim, Render, Session, Token, User
 from nemo_mock.server.settings import Settings
 
+if TYPE_CHECKING:
+    from nemo_mock.server.snapshot import Autosaver
+    from nemo_mock.server.turns import Turns
+
 
 @dataclass
 class Runtime:
-    """Per-process things that are not state (locks, tasks); never snapshotted."""
+    """Per-process things that are not state (tasks, the autosaver); never snapshotted."""
 
-    extras: dict[str, Any] = field(default_factory=dict)
+    turns: Turns | None = None  # running turns and per-session queues (turns.Turns.of)
+    autosaver: Autosaver | None = None  # set by snapshot.attach when --state-file is given
 
 
 class World:
