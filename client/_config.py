@@ -72,9 +72,12 @@ class Config:
         env = os.environ if env is None else env
         home = Path(env.get("HOME") or Path.home())
         api_url = (env.get("NEMO_API_URL") or DEFAULT_API_URL).rstrip("/")
-        source = env.get("SKILL_SOURCE") or DEFAULT_SOURCE
+        # v1.9 §3: X-Skill-Source is the skill's own name ($SKILL_NAME, ours: NEMO_SKILL_NAME);
+        # the env SKILL_SOURCE is the *platform* ($SKILL_SOURCE → X-Skill-Platform), else the
+        # install path decides, else "unknown".
+        source = env.get("NEMO_SKILL_NAME") or DEFAULT_SOURCE
         version = env.get("SKILL_VERSION") or contracts.profile_for(source).version
-        platform = env.get("SKILL_PLATFORM") or detect_platform(
+        platform = env.get("SKILL_SOURCE") or detect_platform(
             install_path or Path(__file__).resolve().parent, home
         )
         state_dir = env.get("NEMO_STATE_DIR")

@@ -41,7 +41,10 @@ def explain(err: NemoError, config: Config, *, registered: bool, task_id: str | 
     if isinstance(err, UnsupportedFile):
         return f"That file type isn't supported. Supported formats — {formats_line()}."
     if isinstance(err, FileTooLarge):
-        limit = contracts.profile_for(config.skill_source).max_upload_bytes // (1024 * 1024)
+        sent = err.data.get("max_bytes")  # the server's limit for this request, when it says
+        limit_bytes = sent if isinstance(sent, int) and sent > 0 else None
+        limit_bytes = limit_bytes or contracts.profile_for(config.skill_source).max_upload_bytes
+        limit = limit_bytes // (1024 * 1024)
         return f"That file is too large (limit {limit} MB). Compress or trim it and try again."
     if isinstance(err, ExportBlocked):
         return EXPORT_BLOCKED

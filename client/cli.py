@@ -35,9 +35,9 @@ environment:
   NEMO_CLIENT_ID   client id for anonymous tokens (default: a persisted random UUID)
   NEMO_STATE_DIR   where client id, token and session are kept (default ~/.config/nemovideo)
   NEMO_TIME_SCALE  divide every documented wait by this (tests against a fast emulator)
-  SKILL_SOURCE     X-Skill-Source attribution header (default video-create)
+  NEMO_SKILL_NAME  X-Skill-Source: this skill's own name (default video-create)
   SKILL_VERSION    X-Skill-Version (default: the profile's version, 1.0.0)
-  SKILL_PLATFORM   X-Skill-Platform (default: detected from the install path)
+  SKILL_SOURCE     X-Skill-Platform, as v1.9 defines it (default: from the install path)
   NEMO_LANGUAGE    session language (default: from the locale, else en)
   NEMO_DOWNLOAD_DIR  where exports are saved without -o (default: current directory)
 

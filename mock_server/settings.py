@@ -74,6 +74,11 @@ class Settings:
     render_min_seconds: float = _fact("render", "seconds", 0)
     render_max_seconds: float = _fact("render", "seconds", 1)
     render_failure_rate: float = _fact("render", "failure_rate")
+    # skill profiles (contracts/profiles.yaml): `profile` answers every request whatever its
+    # X-Skill-Source; otherwise a known X-Skill-Source picks its own and an unknown or missing
+    # one gets `default_profile`. A scenario picks the limits here, never through the client.
+    profile: str | None = None
+    default_profile: str = "default"
     # the emulator itself
     journal_size: int = 10_000
     admin_token: str | None = None
@@ -101,6 +106,11 @@ class Settings:
             raise SettingsError("port must be between 0 and 65535")
         if self.journal_size < 1:
             raise SettingsError("journal_size must be >= 1")
+        known = contracts.profiles()
+        for name in ("profile", "default_profile"):
+            value = getattr(self, name)
+            if value is not None and value not in known:
+                raise SettingsError(f"{name} must be one of {sorted(known)}")
 
     def merged(self, overrides: Mapping[str, Any]) -> Settings:
         """A copy with `overrides` applied; values are coerced from strings; unknown names raise."""

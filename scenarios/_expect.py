@@ -26,10 +26,39 @@ from nemo_mock.scenarios._records import (
     describe,
     label,
     matches,
+    refused_before_stream,
     sse_text,
 )
 
 __all__ = ["RunRecord", "StepRecord", "Verdict", "evaluate", "evaluate_all", "sse_text"]
+
+
+#: A negation just before a phrase ("not a credits problem", "isn't about credits", "不是积分问题")
+#: or just after it ("credits are not the issue") means the output denies it, not says it.
+#: Only denials count: "no credits", "don't have enough credits" or "没有积分" assert a lack of
+#: credits, so they still show the phrase.
+_NEG_BEFORE = re.compile(
+    r"(\b(is|are|was|it's|that's)\s+not\b|\b(isn't|aren't|wasn't)\b"
+    r"|\bnot\s+(a|an|about|due to|related to|because of|caused by|the|your)\b"
+    r"|\bunrelated to\b|\bnothing to do with\b|不是|并非|无关)"
+    r"[^.!?。！？\n]{0,24}$",
+    re.IGNORECASE,
+)
+_NEG_AFTER = re.compile(
+    r"^\W{0,3}(\w+\s+){0,2}(is|are|was)\s+not\b|^\W{0,3}(\w+\s+){0,2}(is|are|was)n't\b|^[^。！？\n]{0,6}(无关|不是问题)",
+    re.IGNORECASE,
+)
+
+
+def affirmed(hay: str, phrase: str) -> int | None:
+    """Where `phrase` occurs in `hay` without a negation around it (None if it never does)."""
+    start = 0
+    while (i := hay.find(phrase, start)) >= 0:
+        before, after = hay[max(0, i - 40) : i], hay[i + len(phrase) : i + len(phrase) + 40]
+        if not (_NEG_BEFORE.search(before) or _NEG_AFTER.search(after)):
+            return i
+        start = i + 1
+    return None
 
 
 def check_output(
@@ -51,12 +80,17 @@ def check_output(
     for want in _as_list(o.get("contains", [])):
         if norm(want) not in hay:
             problems.append(f"missing {want!r}")
-    if "contains_any" in o and not any(norm(w) in hay for w in o["contains_any"]):
-        problems.append(f"none of {o['contains_any']!r}")
+    groups = [o["contains_any"]] if "contains_any" in o else []
+    for group in groups + list(o.get("contains_groups", [])):
+        if not any(norm(w) in hay for w in group):
+            problems.append(f"none of {group!r}")
     for bad in _as_list(o.get("not_contains", [])):
-        if norm(bad) in hay:
-            i = hay.index(norm(bad))
-            problems.append(f"shows {bad!r}: …{text[max(0, i - 40) : i + 40]!r}…")
+        if o.get("negation", True):
+            where = affirmed(hay, norm(bad))
+        else:
+            where = hay.find(norm(bad)) if norm(bad) in hay else None
+        if where is not None:
+            problems.append(f"shows {bad!r}: …{text[max(0, where - 40) : where + 40]!r}…")
     if "matches" in o and not re.search(o["matches"], text, flags):
         problems.append(f"no match for /{o['matches']}/")
     if "not_matches" in o:
@@ -110,8 +144,19 @@ def check_request(
     count = spec.get("count", {"min": 1})
     lo, hi = (count, count) if isinstance(count, int) else (count.get("min", 0), count.get("max"))
     found = [e for e in journal if matches(e, m)]
-    ok = len(found) >= lo and (hi is None or len(found) <= hi)
     want = f"{lo}" if lo == hi else f"{lo}..{'' if hi is None else hi}"
+    if "per" in spec:  # the count holds for each value of a field (e.g. each render id)
+        groups: dict[str, list[Entry]] = {}
+        for e in found:
+            groups.setdefault(str(_field(e, spec["per"])), []).append(e)
+        bad = {k: v for k, v in groups.items() if len(v) < lo or (hi is not None and len(v) > hi)}
+        if not groups and lo > 0:
+            return Verdict(False, f"no {describe(m)} (want {want} per {spec['per']})")
+        shown = ", ".join(f"{k}: {len(v)}" for k, v in groups.items())
+        return Verdict(
+            not bad, f"{describe(m)} per {spec['per']} (want {want} each): {shown or 'none'}"
+        )
+    ok = len(found) >= lo and (hi is None or len(found) <= hi)
     return Verdict(
         ok, f"{len(found)} × {describe(m)} (want {want})" + (f": {_labels(found)}" if found else "")
     )
@@ -279,7 +324,8 @@ def check_sent_once(
     _run: RunRecord,
 ) -> Verdict:
     m = dict(spec["sent_once"]) or {"method": "POST", "path": "/run_sse"}
-    found = [e for e in journal if matches(e, m)]
+    # a request refused before any stream (1001, 1002, 2001 as JSON) never reached the agent
+    found = [e for e in journal if matches(e, m) and not refused_before_stream(e)]
     texts = Counter(sse_text(e) or "" for e in found)
     dupes = {t: n for t, n in texts.items() if n > 1}
     if dupes:
@@ -294,9 +340,11 @@ def check_secrets(
     s = spec["secrets"]
     secrets = [t for t in run.secrets if t]
     bad = []
-    if s.get("output"):
+    if s.get("output") or s.get("stderr"):
         for step in steps:
-            text = f"{step.output}\n{step.stderr}"
+            text = "\n".join(
+                t for t, on in ((step.output, s.get("output")), (step.stderr, s.get("stderr"))) if on
+            )
             leaked = [t for t in secrets if t in text] or _TOKEN_SHAPE.findall(text)
             if leaked:
                 bad.append(f"{step.id} shows a token ({leaked[0][:12]}…)")
@@ -305,7 +353,7 @@ def check_secrets(
             url = f"{e.get('path', '')}?{e.get('query', '')}"
             if any(t in url for t in secrets) or _TOKEN_SHAPE.search(url):
                 bad.append(f"{label(e)} carries a token in its URL")
-    where = " and ".join(k for k in ("output", "urls") if s.get(k))
+    where = " and ".join(k for k in ("output", "stderr", "urls") if s.get(k))
     return Verdict(
         not bad,
         "; ".join(bad[:3]) if bad else f"no token in {where} ({len(secrets)} token(s) known)",

@@ -86,9 +86,10 @@ def matches(entry: Entry, matcher: Mapping[str, Any] | None) -> bool:
     m = matcher
     if "method" in m and entry.get("method") != m["method"]:
         return False
-    if "path" in m and not fnmatchcase(str(entry.get("path", "")), str(m["path"])):
+    path = str(entry.get("path", ""))
+    if "path" in m and not any(fnmatchcase(path, p) for p in _as_list(m["path"])):
         return False
-    if "path_not" in m and fnmatchcase(str(entry.get("path", "")), str(m["path_not"])):
+    if "path_not" in m and any(fnmatchcase(path, p) for p in _as_list(m["path_not"])):
         return False
     if "status" in m and entry.get("status") != m["status"]:
         return False
@@ -101,11 +102,22 @@ def matches(entry: Entry, matcher: Mapping[str, Any] | None) -> bool:
     headers = entry.get("headers") or {}
     for name, value in (m.get("header") or {}).items():
         got = headers.get(name.lower())
-        if got is None or (value != "*" and got != value):
+        if got is None or not fnmatchcase(got, value):
             return False
     if "missing_header" in m and m["missing_header"].lower() in headers:
         return False
     return not ("fault" in m and bool(entry.get("faults")) != bool(m["fault"]))
+
+
+def refused_before_stream(entry: Entry) -> bool:
+    """True for a /run_sse answered with a JSON error envelope before any stream started.
+
+    Such a request (1001, 1002, 2001, a malformed body) never reached the agent: sending the
+    message again afterwards (to a new session, with a fresh token) is not a re-send.
+    """
+    streamed = str(entry.get("content_type", "")).startswith("text/event-stream")
+    code = entry.get("code")
+    return not streamed and not entry.get("dropped") and code not in (None, 0)
 
 
 def describe(matcher: Mapping[str, Any] | None) -> str:

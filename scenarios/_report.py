@@ -53,6 +53,15 @@ def table(results: Sequence[ScenarioResult], *, verbose: bool = False) -> Table:
                 _status(verdict.passed, exp.must),
                 escape(verdict.evidence),
             )
+        if r.must_failures:
+            for step_id, tail in stderr_tails(r):
+                t.add_row(
+                    escape(r.id),
+                    f"(stderr {step_id})",
+                    "",
+                    "[yellow]note[/yellow]",
+                    escape(tail),
+                )
         for step in r.steps:
             if step.timed_out or step.error:
                 t.add_row(
@@ -63,6 +72,21 @@ def table(results: Sequence[ScenarioResult], *, verbose: bool = False) -> Table:
                     escape((step.error or "timed out").strip().splitlines()[-1][:300]),
                 )
     return t
+
+
+STDERR_TAIL_LINES = 6
+
+
+def stderr_tails(r: ScenarioResult, lines: int = STDERR_TAIL_LINES) -> list[tuple[str, str]]:
+    """(step id, the last `lines` non-empty lines of its stderr) for each client step that wrote
+    to stderr: the evidence a client author needs when a row fails.
+    """
+    out = []
+    for s in r.steps:
+        text = [line for line in (s.stderr or "").splitlines() if line.strip()]
+        if s.is_client and text:
+            out.append((s.id, "\n".join(line[:200] for line in text[-lines:])))
+    return out
 
 
 def summary(results: Sequence[ScenarioResult]) -> str:
@@ -124,6 +148,11 @@ def junit(results: Sequence[ScenarioResult]) -> ET.ElementTree[ET.Element]:
                 ET.SubElement(case, "failure", message=verdict.evidence[:500], type="MUST").text = (
                     f"{exp.rule}\n\n{verdict.evidence}\n\n" + _steps_text(r)
                 )
+                tails = stderr_tails(r)
+                if tails:
+                    ET.SubElement(case, "system-err").text = "\n".join(
+                        f"[{step_id}]\n{tail}" for step_id, tail in tails
+                    )
             else:
                 ET.SubElement(case, "system-out").text = f"SHOULD not met: {verdict.evidence}"
         total += r.seconds
@@ -143,6 +172,9 @@ def _steps_text(r: ScenarioResult) -> str:
             head += f" → exit {s.exit_code}{' (timed out)' if s.timed_out else ''}"
         lines.append(head)
         lines += [f"    {line}" for line in s.output.splitlines()]
+    for step_id, tail in stderr_tails(r):
+        lines.append(f"[{step_id}] stderr (last {STDERR_TAIL_LINES} lines):")
+        lines += [f"    {line}" for line in tail.splitlines()]
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from nemo_mock import contracts
 from nemo_mock.server.errors import ApiError
 from nemo_mock.server.http import base_url, note, ok, read_json, session_of, user_of, world_of
+from nemo_mock.server.settings import Settings
 
 FILE_FIELDS = ("files", "file")
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers on top of the files themselves
@@ -106,12 +107,19 @@ def _too_large(limit: int) -> ApiError:
     )
 
 
+def _profile(settings: Settings, source: str | None) -> int:
+    """The upload limit: the forced `profile`, else the source's own, else `default_profile`."""
+    table = contracts.profiles()
+    name = settings.profile or (source if source in table else settings.default_profile)
+    return table[name].max_upload_bytes
+
+
 async def upload(request: Request) -> Response:
     """Accept files (multipart) or URLs (JSON) into the session's video_infos."""
     try:
         user = user_of(request)
         session = session_of(request, user, request.path_params["session_id"])
-        limit = contracts.profile_for(request.headers.get("x-skill-source")).max_upload_bytes
+        limit = _profile(world_of(request).settings, request.headers.get("x-skill-source"))
         ctype, options = parse_options_header(request.headers.get("content-type", ""))
         if ctype == b"multipart/form-data":
             items = await _multipart(request, options.get(b"boundary"), limit)

@@ -29,7 +29,7 @@ def test_platform_from_install_path(path: Path, platform: str) -> None:
 
 
 def test_defaults_from_an_empty_environment() -> None:
-    """SKILL_SOURCE defaults to video-create, version 1.0.0, NEMO_API_URL to 127.0.0.1:8765."""
+    """X-Skill-Source defaults to video-create, version 1.0.0, NEMO_API_URL to 127.0.0.1:8765."""
     config = Config.from_env({"HOME": "/home/u"}, install_path=Path("/opt/x"))
     assert config.api_url == "http://127.0.0.1:8765"
     assert config.web_url == config.api_url  # NEMO_WEB_URL defaults to NEMO_API_URL
@@ -49,8 +49,8 @@ def test_environment_overrides() -> None:
         "NEMO_WEB_URL": "http://web",
         "NEMO_TOKEN": "nmv_usr_secret",
         "NEMO_CLIENT_ID": "cid",
-        "SKILL_SOURCE": "create-image-to-video-ai",
-        "SKILL_PLATFORM": "cursor",
+        "NEMO_SKILL_NAME": "create-image-to-video-ai",
+        "SKILL_SOURCE": "cursor",
         "NEMO_STATE_DIR": "/tmp/st",
         "NEMO_TIME_SCALE": "600",
         "LANG": "zh_CN.UTF-8",
@@ -58,8 +58,16 @@ def test_environment_overrides() -> None:
     config = Config.from_env(env)
     assert (config.api_url, config.web_url, config.client_id) == ("http://x:1", "http://web", "cid")
     assert (config.skill_platform, config.time_scale, config.language) == ("cursor", 600.0, "zh")
+    assert config.skill_source == "create-image-to-video-ai"
     assert config.state_dir == Path("/tmp/st")
     assert "nmv_usr_secret" not in repr(config)  # the token is never printed
+
+
+def test_skill_source_env_is_the_platform_header() -> None:
+    """v1.9 §3: `X-Skill-Platform: $SKILL_SOURCE`; X-Skill-Source is the skill's own name."""
+    config = Config.from_env({"HOME": "/h", "SKILL_SOURCE": "clawhub"}, install_path=Path("/x"))
+    assert config.attribution()["X-Skill-Platform"] == "clawhub"
+    assert config.attribution()["X-Skill-Source"] == "video-create"
 
 
 def test_state_file_is_owner_only(tmp_path: Path) -> None:
