@@ -67,12 +67,14 @@ class Expectation:
     check: str
     spec: dict[str, Any]
     steps: tuple[str, ...] = ()
+    readings: str = ""
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Expectation:
         check = next(k for k in CHECKS if k in raw)
         scope = raw.get("steps") or ()
-        spec = {k: v for k, v in raw.items() if k not in ("id", "level", "rule", "steps")}
+        meta = ("id", "level", "rule", "readings", "steps")
+        spec = {k: v for k, v in raw.items() if k not in meta}
         return cls(
             id=str(raw["id"]),
             level=str(raw["level"]),
@@ -80,6 +82,7 @@ class Expectation:
             check=check,
             spec=spec,
             steps=(scope,) if isinstance(scope, str) else tuple(scope),
+            readings=str(raw.get("readings", "")),
         )
 
     @property

@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     val.add_argument("files", nargs="*", help="files (default: the library)")
     val.add_argument("--dir", help="a scenario directory instead of the shipped library")
     val.set_defaults(func=run_validate)
+    aud = ssub.add_parser("audit", help="print the audit table (expectation, rule, readings)")
+    aud.add_argument("--dir", help="a scenario directory instead of the shipped library")
+    aud.set_defaults(func=run_audit)
     run = ssub.add_parser("run", help="run scenarios against a client")
     run.add_argument(
         "names", nargs="*", metavar="NAME", help="scenario names or .yaml files (default: all)"
@@ -113,6 +116,20 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"{s.name:<{width}}  {musts:>2} MUST {len(s.expect) - musts:>2} SHOULD  {s.title}")
     total = sum(len(s.expect) for s in library)
     print(f"{len(library)} scenarios, {total} expectations")
+    return 0
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """Print the Markdown audit table of the library (the one in scenarios/README.md)."""
+    from nemo_mock.scenarios._audit import audit_table
+    from nemo_mock.scenarios._load import ScenarioError, load_library
+
+    try:
+        library = load_library(args.dir)
+    except ScenarioError as exc:
+        print(f"nemo-mock: {exc}", file=sys.stderr)
+        return 2
+    print(audit_table(library))
     return 0
 
 
