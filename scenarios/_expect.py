@@ -41,7 +41,7 @@ _NEG_BEFORE = re.compile(
     r"(\b(is|are|was|it's|that's)\s+not\b|\b(isn't|aren't|wasn't)\b"
     r"|\bnot\s+(a|an|about|due to|related to|because of|caused by|the|your)\b"
     r"|\bunrelated to\b|\bnothing to do with\b|不是|并非|无关)"
-    r"[^.!?。！？\n]{0,24}$",
+    r"[^.!?。！？:;,，：；\n]{0,24}$",
     re.IGNORECASE,
 )
 _NEG_AFTER = re.compile(

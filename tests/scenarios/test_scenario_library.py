@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from nemo_mock.scenarios import ReferenceAdapter, load_library, run_scenario
+from nemo_mock.scenarios._audit import audit_table
 
 LIBRARY = load_library()
 SEEDS = Path("/work/shared/seeds")
+V19 = Path("/work/shared/sources")
+PROTOCOL = Path(__file__).resolve().parents[2] / "scenarios" / "README.md"
 RUNS = [pytest.param(s, v, id=f"{s.name}[{v}]") for s in LIBRARY for v in s.variants("all")]
 
 
@@ -59,22 +62,56 @@ def test_every_scenario_has_a_must_and_a_cited_rule():
     for s in LIBRARY:
         assert any(e.must for e in s.expect), s.name
         for e in s.expect:
-            assert re.match(r"^(seeds|v1\.9|ADK|DESIGN|contracts)\b", e.rule), (s.name, e.id)
+            assert re.match(r"^(seeds|v1\.9|protocol|ASSUMPTION)\b", e.rule), (s.name, e.id)
+
+
+def test_a_must_cites_a_seed_v19_or_the_protocol_and_names_its_readings():
+    """DESIGN §8: a MUST cites a sentence of the seeds, of v1.9 or of the adapter protocol and
+    accepts every reading that sentence allows; an ASSUMPTION is at most a SHOULD.
+    """
+    for s in LIBRARY:
+        for e in s.expect:
+            if e.must:
+                assert re.match(r"^(seeds|v1\.9|protocol) §[^:]+: \S", e.rule), (s.name, e.id)
+                assert e.readings, (s.name, e.id)
+            assert not (e.must and e.rule.startswith("ASSUMPTION")), (s.name, e.id)
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
+    """Whitespace, markdown emphasis and code marks aside, case-folded."""
+    return re.sub(r"[\s*`]+", "", text).lower()
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seeds are not on this machine")
-def test_seed_citations_quote_the_seeds():
-    """A rule citing `seeds §X: <text>` quotes text that is in a seed (whitespace aside)."""
-    corpus = _norm("".join(p.read_text(encoding="utf-8") for p in SEEDS.glob("0*.txt")))
+SOURCES = {
+    "seeds": lambda: "".join(p.read_text(encoding="utf-8") for p in SEEDS.glob("0*.txt")),
+    "v1.9": lambda: (V19 / "v1.9-SKILL.md").read_text(encoding="utf-8"),
+    "protocol": lambda: PROTOCOL.read_text(encoding="utf-8").split("## How a run works")[0],
+}
+
+
+@pytest.mark.skipif(not (SEEDS.is_dir() and V19.is_dir()), reason="the seeds are not on this machine")
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_citations_quote_their_source(source):
+    """A rule `<source> §X: <text>` quotes text that is really in that source (each piece of a
+    quote joined by ` … `), whitespace and markdown aside.
+    """
+    corpus = _norm(SOURCES[source]())
+    cited = 0
     for s in LIBRARY:
         for e in s.expect:
-            if e.rule.startswith("seeds"):
+            if e.rule.startswith(source + " "):
                 quote = e.rule.split(": ", 1)[1]
-                assert _norm(quote) in corpus, (s.name, e.id, quote)
+                for piece in quote.split(" … "):
+                    assert _norm(piece) in corpus, (s.name, e.id, piece)
+                cited += 1
+    assert cited, f"no rule cites {source}"
+
+
+def test_readme_audit_table_is_the_library():
+    """Issue 13: the audit (expectation → rule → readings) is published in scenarios/README.md."""
+    text = PROTOCOL.read_text(encoding="utf-8")
+    published = text.split("<!-- audit:start -->\n", 1)[1].split("\n<!-- audit:end -->", 1)[0]
+    assert published == audit_table(LIBRARY), "run `nemo-mock scenarios audit` into the README"
 
 
 def test_codes_matter_scenarios_run_under_both_modes():
