@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from nemo_mock.scenarios._model import Scenario
 
 HEADER = (
-    "| scenario | expectation | level | rule cited | readings accepted |\n"
-    "|---|---|---|---|---|"
+    "| scenario | expectation | level | rule cited | readings accepted |\n|---|---|---|---|---|"
 )
 
 

@@ -343,7 +343,9 @@ def check_secrets(
     if s.get("output") or s.get("stderr"):
         for step in steps:
             text = "\n".join(
-                t for t, on in ((step.output, s.get("output")), (step.stderr, s.get("stderr"))) if on
+                t
+                for t, on in ((step.output, s.get("output")), (step.stderr, s.get("stderr")))
+                if on
             )
             leaked = [t for t in secrets if t in text] or _TOKEN_SHAPE.findall(text)
             if leaked:

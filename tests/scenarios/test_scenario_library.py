@@ -89,7 +89,9 @@ SOURCES = {
 }
 
 
-@pytest.mark.skipif(not (SEEDS.is_dir() and V19.is_dir()), reason="the seeds are not on this machine")
+@pytest.mark.skipif(
+    not (SEEDS.is_dir() and V19.is_dir()), reason="the seeds are not on this machine"
+)
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_citations_quote_their_source(source):
     """A rule `<source> §X: <text>` quotes text that is really in that source (each piece of a

@@ -22,7 +22,9 @@ def exp(**spec: Any) -> Expectation:
     return Expectation.from_dict({"id": "e", "level": "MUST", "rule": "seeds §x: y", **spec})
 
 
-def run(journal: list[dict[str, Any]] | None = None, output: str = "", stderr: str = "") -> RunRecord:
+def run(
+    journal: list[dict[str, Any]] | None = None, output: str = "", stderr: str = ""
+) -> RunRecord:
     step = StepRecord("s1", "say", "say x", output=output, stderr=stderr, exit_code=0, seq_to=99)
     return RunRecord(steps=[step], journal=journal or [], secrets={"nmv_usr_abcdef123456"})
 
@@ -157,7 +159,9 @@ def test_secrets_output_reads_stdout_only():
 def test_path_lists_and_header_globs_match():
     """Matchers: `path_not` takes a list of globs; a header value may be a glob."""
     journal = [
-        entry(1, "POST", "/api/upload", headers={"content-type": "application/json; charset=utf-8"}),
+        entry(
+            1, "POST", "/api/upload", headers={"content-type": "application/json; charset=utf-8"}
+        ),
         entry(2, "GET", "/media/renders/x.mp4", headers={}),
     ]
     headers = exp(headers={"names": ["content-type"], "where": {"path_not": ["/media/*", "/x"]}})

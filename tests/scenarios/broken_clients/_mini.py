@@ -23,7 +23,12 @@ SCALE = float(os.environ.get("NEMO_TIME_SCALE") or 1)
 STATE = (
     Path(os.environ.get("NEMO_STATE_DIR") or Path.home() / ".config" / "nemo-mini") / "mini.json"
 )
+#: Every broken client has its own deadline too: loops it was built to run "forever" stop here.
+FOREVER = 60
 GUI = re.compile(r"click|点击|drag|拖拽|export button|导出按钮|preview it in the timeline", re.I)
+
+
+BREAKS: set[str] = set()  # the defects of this run, for the module-level helpers
 
 
 class Fail(Exception):
@@ -38,9 +43,9 @@ class Mini:
             {}
             if "no_attribution" in breaks
             else {
-                "X-Skill-Source": os.environ.get("SKILL_SOURCE", "video-create"),
+                "X-Skill-Source": "mini",
                 "X-Skill-Version": "1.0.0",
-                "X-Skill-Platform": "unknown",
+                "X-Skill-Platform": os.environ.get("SKILL_SOURCE", "unknown"),
             }
         )
         self.http = httpx.Client(base_url=API, headers=headers, timeout=30)
@@ -53,9 +58,11 @@ class Mini:
         time.sleep(seconds / SCALE)
 
     # -- plumbing ------------------------------------------------------------------------
-    def mint(self) -> None:
+    def mint(self, reauth: bool = False) -> None:
         self.saved.setdefault("client_id", str(uuid.uuid4()))
-        for attempt in range(3):
+        if reauth and "new_client_id_on_reauth" in self.breaks:
+            self.saved["client_id"] = str(uuid.uuid4())
+        for attempt in range(FOREVER):
             r = self.http.post(
                 "/api/auth/anonymous-token", headers={"X-Client-Id": self.saved["client_id"]}
             )
@@ -66,8 +73,11 @@ class Mini:
                 if "print_token" in self.breaks:
                     print(f"Connected with token {self.saved['token']}")
                 return
-            if body["code"] == 429 and attempt == 0 and "no_429_retry" not in self.breaks:
+            if body["code"] == 429 and "429_forever" in self.breaks:
                 self.wait(30)
+                continue
+            if body["code"] == 429 and attempt == 0 and "no_429_retry" not in self.breaks:
+                self.wait(0 if "429_immediately" in self.breaks else 30)
                 continue
             if body["code"] == 400 and attempt == 0:
                 self.saved["client_id"] = str(uuid.uuid4())
@@ -99,7 +109,7 @@ class Mini:
             if code == 0:
                 return body["data"]
             if code == 1001 and attempt == 0:
-                self.mint()
+                self.mint(reauth=True)
                 continue
             if code == 429 and attempt == 0 and "no_429_retry" not in self.breaks:
                 self.wait(30)
@@ -144,6 +154,7 @@ class Mini:
             "new_message": {"parts": [{"text": text}]},
         }
         texts: list[str] = []
+        last_news = time.monotonic()
         try:
             with self.http.stream(
                 "POST",
@@ -157,13 +168,19 @@ class Mini:
                     raise Fail(explain(r.json()["code"], r.json()))
                 for line in r.iter_lines():
                     if not line.startswith("data:") or not line[5:].strip():
+                        if line and (time.monotonic() - last_news) * SCALE >= 600:
+                            return texts, "timeout"  # v1.9: 10 min heartbeats-only
                         continue
+                    last_news = time.monotonic()
                     event = json.loads(line[5:])
                     if "error" in event:
                         raise Fail(f"The backend reported an error: {event['error']}")
                     if event.get("partial"):
                         continue
                     for part in (event.get("content") or {}).get("parts") or []:
+                        call = part.get("functionCall")
+                        if call and "show_tool_calls" in self.breaks:
+                            print(f"[functionCall] {call.get('name')}({call.get('args')})")
                         if part.get("text") and "temporary issue" not in part["text"]:
                             texts.append(part["text"])
         except (httpx.TransportError, json.JSONDecodeError):
@@ -173,6 +190,12 @@ class Mini:
     def chat(self, text: str) -> None:
         before = self.state()
         texts, ended = self.turn(text)
+        if ended == "timeout":
+            if "resend_after_timeout" not in self.breaks:
+                raise Fail("That took too long (timed out); please try again.")
+            texts, ended = self.turn(text)
+        if ended == "dropped" and "resend_after_drop" in self.breaks:
+            texts, ended = self.turn(text)
         if ended == "dropped":
             for seconds in (30, 60, 60, 60, 60):
                 self.wait(seconds)
@@ -182,6 +205,8 @@ class Mini:
         if not texts:
             if "resend_after_silent_close" in self.breaks:
                 texts, ended = self.turn(text)
+            if "no_state_after_silent_close" in self.breaks:
+                return print("Done.")
             after = self.state()
             if after["version"] != before["version"]:
                 return print("Done — your timeline was updated.")
@@ -194,8 +219,10 @@ class Mini:
     def export(self) -> None:
         draft = self.state()["state"]["draft"]
         every = 1 if "fast_render_poll" in self.breaks else 30
+        rid = ""
         for _attempt in range(2):
-            rid = f"render_{int(time.time() * 1000)}"
+            if not rid or "reuse_render_id" not in self.breaks:
+                rid = f"render_{time.time_ns()}"
             job = self.call(
                 "POST",
                 "/api/render/proxy/lambda",
@@ -207,7 +234,8 @@ class Mini:
                 },
             )
             polls = 0
-            while job["status"] not in ("completed", "failed") and polls < 10:
+            most = FOREVER if "render_poll_forever" in self.breaks else 10
+            while job["status"] not in ("completed", "failed") and polls < most:
                 self.wait(every)
                 job = self.call("GET", f"/api/render/proxy/lambda/{rid}")
                 polls += 1
@@ -223,6 +251,8 @@ def explain(code: int, body: dict[str, Any]) -> str:
         bind = (body.get("data") or {}).get("bind_id", "")
         web = os.environ.get("NEMO_WEB_URL", API)
         return f"Out of credits: register at {web}/register?bind={bind} (or top up your credits)."
+    if code == 402 and "402_as_credits" in BREAKS:
+        return "You have run out of credits for exporting. Buy more credits to continue."
     if code == 402:
         return "Register or upgrade your plan to unlock export."
     if code == 4001:
@@ -237,6 +267,7 @@ def explain(code: int, body: dict[str, Any]) -> str:
 
 def main(breaks: set[str] | frozenset[str] = frozenset()) -> int:
     text = sys.argv[-1] if len(sys.argv) > 1 else ""
+    BREAKS.update(breaks)
     mini = Mini(set(breaks))
     try:
         mini.handle(text)
