@@ -77,3 +77,11 @@ def test_unreadable_file_is_a_settings_error(tmp_path: Path) -> None:
 def test_public_view_hides_the_admin_token() -> None:
     """GET /_mock/config never shows the admin token."""
     assert Settings(admin_token="s3cret").public()["admin_token"] == "***"
+
+
+@pytest.mark.parametrize("name", ["profile", "default_profile"])
+def test_profile_settings_name_a_known_profile(name: str) -> None:
+    """A profile setting must name a profile of contracts/profiles.yaml."""
+    assert getattr(Settings().merged({name: "video-create"}), name) == "video-create"
+    with pytest.raises(SettingsError, match=name):
+        Settings().merged({name: "no-such-skill"})

@@ -205,3 +205,40 @@ def test_upload_with_another_content_type_answers_400(api: Api) -> None:
         upload_path(sid), headers={**api.headers(token), "content-type": "text/plain"}, content=b"x"
     )
     assert r.json()["code"] == 400
+
+
+def _limit_for(api: Api, source: str | None) -> int:
+    """The max_bytes a 600 MB upload is refused with (or 0 when it was not refused)."""
+    token, sid = _ready(api)
+    headers = {
+        **api.headers(token),
+        "content-type": "multipart/form-data; boundary=xyz",
+        "content-length": str(600 * 2**20),
+    }
+    if source is None:
+        headers.pop("X-Skill-Source", None)
+        headers.pop("x-skill-source", None)
+    else:
+        headers["X-Skill-Source"] = source
+    r = api.http.post(upload_path(sid), headers=headers, content=b"--xyz--\r\n")
+    return int((r.json().get("data") or {}).get("max_bytes") or 0)
+
+
+@pytest.mark.parametrize("source", ["video-create", "my-own-skill", None])
+def test_setting_profile_decides_for_every_source(make_api, source) -> None:  # type: ignore[no-untyped-def]
+    """`profile`: a scenario picks the limit in the server block, whatever the client's name."""
+    api = make_api(profile="create-a-free-ai-video")
+    assert _limit_for(api, source) == 200 * 2**20
+
+
+@pytest.mark.parametrize(("source", "limit_mb"), [("my-own-skill", 200), (None, 200)])
+def test_default_profile_answers_unknown_or_missing_sources(make_api, source, limit_mb) -> None:  # type: ignore[no-untyped-def]
+    """`default_profile`: the profile for an unrecognised or absent X-Skill-Source."""
+    api = make_api(default_profile="ai-video-generation-online")
+    assert _limit_for(api, source) == limit_mb * 2**20
+
+
+def test_default_profile_leaves_known_sources_their_own(make_api) -> None:  # type: ignore[no-untyped-def]
+    """A known X-Skill-Source keeps its own profile (video-create: 500 MB)."""
+    api = make_api(default_profile="ai-video-generation-online")
+    assert _limit_for(api, "video-create") == 500 * 2**20

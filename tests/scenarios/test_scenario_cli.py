@@ -102,3 +102,29 @@ def test_a_hanging_client_is_killed_at_the_deadline():
     assert result.steps[0].error == "killed after 1.5s without finishing"
     assert result.steps[0].timed_out and not result.passed
     assert result.failed_ids() == ["answers"]
+
+
+NOISY = """\
+import sys
+for i in range(20):
+    print(f"debug line {i}", file=sys.stderr)
+print("Traceback: ValueError: the client broke here", file=sys.stderr)
+sys.exit(0)
+"""
+
+
+@pytest.mark.live
+def test_a_failing_row_shows_the_tail_of_the_clients_stderr(tmp_path, capsys):
+    """Issue 13: when a command client fails a row, the table and JUnit show its stderr tail."""
+    script = tmp_path / "noisy.py"
+    script.write_text(NOISY, encoding="utf-8")
+    junit = tmp_path / "out.xml"
+    client = f"{sys.executable} {script}"
+    assert main(["scenarios", "run", "upload-url", "--client", client, "--junit", str(junit)]) == 1
+    table = capsys.readouterr().out
+    assert "the client broke here" in table and "(stderr upload)" in table
+    assert "debug line 0" not in table  # only the tail
+    errs = [e.text or "" for e in ET.parse(junit).getroot().iter("system-err")]
+    assert errs and all("the client broke here" in e for e in errs)
+    failures = [f.text or "" for f in ET.parse(junit).getroot().iter("failure")]
+    assert failures and "the client broke here" in failures[0]
