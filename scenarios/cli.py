@@ -17,12 +17,15 @@ SCENARIOS_HELP = """\
 Verify a client of the nemo_agent API against the scenario library.
 
   nemo-mock scenarios list
+  nemo-mock scenarios audit          # every expectation, the rule it cites, the readings it accepts
   nemo-mock scenarios run --client reference --variant all
   nemo-mock scenarios run silent-close-after-edit --client "python my_client.py" --junit out.xml
 
-A command client is run once per step with the utterance as its last argument and
-NEMO_API_URL, NEMO_WEB_URL, NEMO_STATE_DIR, NEMO_TIME_SCALE (and NEMO_DOWNLOAD_DIR) set;
-its stdout is what the user would see. Exit status 0 exactly when every MUST passes.
+A command client follows the adapter protocol (scenarios/README.md): it is run once per step
+with the utterance as its last argument and NEMO_API_URL, NEMO_WEB_URL, NEMO_STATE_DIR,
+NEMO_TIME_SCALE, NEMO_DOWNLOAD_DIR and a fresh HOME set; stdout is what the user would see,
+stderr is for its author; it exits 0 when the user's request was carried out and non-zero when
+it was not. This command exits 0 exactly when every MUST passes.
 """
 
 
