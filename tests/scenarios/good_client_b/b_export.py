@@ -21,14 +21,18 @@ def _status(job: Any) -> tuple[str, dict[str, Any]]:
     return str(job.get("status") or ""), job
 
 
-def _download(url: str, rid: str) -> Path | None:
+def _download(url: str, rid: str, api_headers: dict[str, str]) -> Path | None:
+    """output.url as it is; the documented fallback is an API request (attribution + bearer)."""
     folder = Path(os.environ.get("NEMO_DOWNLOAD_DIR") or Path.cwd())
     target = folder / f"{rid}.mp4"
     for source in (url, f"{API}/api/render/proxy/{rid}/download"):
         if not source:
             continue
         try:
-            with httpx.stream("GET", source, timeout=60, follow_redirects=True) as response:
+            headers = api_headers if source.startswith(f"{API}/api/") else {}
+            with httpx.stream(
+                "GET", source, headers=headers, timeout=60, follow_redirects=True
+            ) as response:
                 if response.status_code != 200:
                     continue
                 folder.mkdir(parents=True, exist_ok=True)
@@ -66,7 +70,8 @@ def export(b: Any) -> int:
             polls += 1
         if status == "completed":
             url = str((job.get("output") or {}).get("url") or "")
-            saved = _download(url, rid)
+            api_headers = {**b.http.client.headers, "Authorization": f"Bearer {b.token()}"}
+            saved = _download(url, rid, api_headers)
             print(b.t("ready", path=saved) if saved else b.t("ready_url", url=url))
             if b.link():
                 print(b.link())  # v1.9 §3.5 e): always also give the task detail link
