@@ -14,8 +14,11 @@ Over HTTP, `POST /_mock/verify` takes the same thing as JSON (`check(entries, sp
     {"in_order": [{"method": "POST", "path": "/api/render/proxy/lambda"}, {...}]}
     (any of them may add "since": <seq> to look only at later entries)
 
-and answers `{ok, message, matched, similar}`. A failure message lists the similar requests that did
-arrive (same path with another method, same method with a close path), like pytest-httpserver.
+and answers `{ok, message, matched, similar}`. Spacing has one meaning here and in the scenario
+runner (`gap`): from when the client could start waiting after one exchange (the end of a stream
+or of a dropped exchange, else its arrival) to the arrival of the next, in virtual seconds. A
+failure message lists the similar requests that did arrive (same path with another method, same
+method with a close path), like pytest-httpserver.
 """
 
 from __future__ import annotations
@@ -29,6 +32,23 @@ from nemo_mock.server.matching import MatchError, RequestMatch
 
 SIMILAR_LIMIT = 5
 SIMILAR_THRESHOLD = 0.6
+
+
+def wait_start(entry: Mapping[str, Any]) -> float:
+    """When the client could start waiting after an exchange (virtual seconds).
+
+    For a stream (or a dropped request) that is when it ended; for any other exchange its
+    arrival: the answer is immediate, and the arrival is recorded exactly (the end is recorded
+    by the server after the answer went out, so under load it can be late, shrinking gaps).
+    """
+    streamed = str(entry.get("content_type", "")).startswith("text/event-stream")
+    end = entry.get("vtime_end") if streamed or entry.get("dropped") else None
+    return float(end if end is not None else entry["vtime"])
+
+
+def gap(before: Mapping[str, Any], after: Mapping[str, Any]) -> float:
+    """Virtual seconds from `wait_start(before)` to the arrival of `after` (3 decimals)."""
+    return round(float(after["vtime"]) - wait_start(before), 3)
 
 
 class VerificationError(AssertionError):
@@ -161,10 +181,7 @@ class RequestExpectation:
             n = len(self.entries)
             text = f"Expected at least 2 requests {self.what} to check their spacing, got {n}."
             return _failure(text, self.entries, similar(self.all, self.match))
-        gaps = [
-            round(float(b["vtime"]) - float(a["vtime"]), 3)
-            for a, b in itertools.pairwise(self.entries)
-        ]
+        gaps = [gap(a, b) for a, b in itertools.pairwise(self.entries)]
         bad = [
             (i, g)
             for i, g in enumerate(gaps)

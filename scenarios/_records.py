@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from nemo_mock.server.verify import wait_start
+
 Entry = Mapping[str, Any]
 _TOKEN_SHAPE = re.compile(r"nmv_usr_[0-9A-Za-z]{6,}")
 
@@ -149,17 +151,8 @@ def _labels(entries: Sequence[Entry], limit: int = 6) -> str:
 
 
 def _end(entry: Entry) -> float:
-    """When the client could start waiting after an exchange (virtual seconds).
-
-    For a stream (or a dropped request) that is when it ended; for any other exchange its
-    arrival: the answer is immediate, and the arrival is recorded exactly (the end is recorded
-    by the server after the answer went out, so under load it can be late, shrinking gaps).
-    """
-    streamed = str(entry.get("content_type", "")).startswith("text/event-stream") or entry.get(
-        "dropped"
-    )
-    value = entry.get("vtime_end") if streamed else None
-    return float(value if value is not None else entry["vtime"])
+    """When the client could start waiting after an exchange: `/_mock/verify`'s own rule."""
+    return wait_start(entry)
 
 
 # -- the checks -----------------------------------------------------------------------------

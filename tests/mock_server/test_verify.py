@@ -169,3 +169,32 @@ def test_bad_expectation_answers_400(
     """A malformed expectation answers 400 naming the field."""
     r = make_api().http.post("/_mock/verify", json=body)
     assert (r.json()["code"], r.json()["data"]["field"]) == (400, field)
+
+
+def test_spacing_after_a_stream_counts_from_its_end() -> None:
+    """One spacing meaning for verify and the scenario runner: after a stream, from its end."""
+    from nemo_mock.server.verify import check
+
+    entries = [
+        {
+            "seq": 1,
+            "method": "POST",
+            "path": "/run_sse",
+            "vtime": 0.0,
+            "vtime_end": 100.0,
+            "content_type": "text/event-stream; charset=utf-8",
+            "headers": {},
+        },
+        {
+            "seq": 2,
+            "method": "POST",
+            "path": "/run_sse",
+            "vtime": 110.0,
+            "vtime_end": 111.0,
+            "content_type": "application/json",
+            "headers": {},
+        },
+    ]
+    spec = {"request": {"path": "/run_sse"}, "spaced": {"at_least": 30}}
+    result = check(entries, spec)
+    assert not result.ok and "10.0s" in result.message
