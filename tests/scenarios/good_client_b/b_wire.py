@@ -114,9 +114,11 @@ class Http:
             "X-Skill-Platform": platform(),
         }
         self.client = httpx.Client(base_url=API, headers=headers, timeout=httpx.Timeout(30.0))
+        self.plain = httpx.Client(base_url=API, timeout=httpx.Timeout(30.0))  # no attribution
 
     def close(self) -> None:
         self.client.close()
+        self.plain.close()
 
     def request(self, method: str, path: str, token: str | None, **kw: Any) -> httpx.Response:
         headers = dict(kw.pop("headers", {}))
@@ -126,8 +128,7 @@ class Http:
 
     def mint(self, cid: str) -> httpx.Response:
         """The anonymous-token request, as v1.9 §1 writes it: X-Client-Id only."""
-        url = f"{API}/api/auth/anonymous-token"
-        return httpx.post(url, headers={"X-Client-Id": cid}, timeout=30)
+        return self.plain.post("/api/auth/anonymous-token", headers={"X-Client-Id": cid})
 
 
 def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
