@@ -1,9 +1,11 @@
 """Conformance scenarios: verify any client of the nemo_agent API against the emulator.
 
 A scenario (YAML, scenarios/library/) is a server block, steps and expectations tagged MUST or
-SHOULD, each citing the seed rule it checks. `run_scenario(scenario, adapter, variant)` starts the
-emulator, drives the client (in-process reference client or any command) and evaluates every
-expectation against the output, the exit status and the journal. CLI: `nemo-mock scenarios`.
+SHOULD, each citing the sentence it checks (seeds, v1.9, or the adapter protocol in
+scenarios/README.md) and naming the readings it accepts. `run_scenario(scenario, adapter,
+variant)` starts the emulator, drives the client (in-process reference client or any command)
+and evaluates every expectation against the output, the exit status and the journal.
+CLI: `nemo-mock scenarios`.
 """
 
 from nemo_mock.scenarios._adapters import CommandAdapter, ReferenceAdapter, StepOutcome, adapter_for
