@@ -75,9 +75,7 @@ def per_ip_limit(t: Target) -> None:
     t.expect_error(r, 429, f"token #{limit + 1} from one IP")
 
 
-@check(
-    "token.expiry", MUST, cites=(C.BAD_TOKEN, C.TOKEN_REMINT), needs=("virtual_clock",)
-)
+@check("token.expiry", MUST, cites=(C.BAD_TOKEN, C.TOKEN_REMINT), needs=("virtual_clock",))
 def token_expiry(t: Target) -> None:
     """A token is refused (1001) after 7 days; the same client id may then mint again."""
     with t.fixture("an anonymous token"):

@@ -41,9 +41,7 @@ def unknown_session(t: Target) -> None:
     t.expect_error(r, 1002, "state of an unknown session")
 
 
-@check(
-    "error.1002_foreign_session", MUST, cites=(C.SESSION_NOT_FOUND, RESOLVED_FROM_TOKEN)
-)
+@check("error.1002_foreign_session", MUST, cites=(C.SESSION_NOT_FOUND, RESOLVED_FROM_TOKEN))
 def foreign_session(t: Target) -> None:
     """Another user's session answers 1002 for state and upload (a session belongs to its user)."""
     owner, other = t.token("a"), t.token("b")
@@ -145,9 +143,7 @@ def malformed_json(t: Target) -> None:
     t.expect_error(r, 400, "create session without task_name")
 
 
-@check(
-    "error.402_export_without_attribution", MUST, cites=(C.ATTRIBUTION_402, C.EXPORT_BLOCKED)
-)
+@check("error.402_export_without_attribution", MUST, cites=(C.ATTRIBUTION_402, C.EXPORT_BLOCKED))
 def export_without_attribution(t: Target) -> None:
     """An export without the X-Skill-* headers answers 402; with them it is accepted.
 

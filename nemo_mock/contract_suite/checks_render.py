@@ -193,8 +193,7 @@ def output_range(t: Target) -> None:
     expect(part.content == content[:16], "Range bytes=0-15 must serve the first 16 bytes")
     expect(
         part.headers.get("content-range", "") == f"bytes 0-15/{len(content)}",
-        f"Content-Range must be 'bytes 0-15/{len(content)}': "
-        f"{part.headers.get('content-range')!r}",
+        f"Content-Range must be 'bytes 0-15/{len(content)}': {part.headers.get('content-range')!r}",
     )
 
 

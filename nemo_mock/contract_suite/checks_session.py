@@ -24,9 +24,7 @@ def language_optional(t: Target) -> None:
         )
         data = t.ok(r, f"create session with {body}")
         for key in ("task_id", "session_id"):
-            expect(
-                isinstance(data.get(key), str) and data[key], f"{body}: no {key} in {data!r}"
-            )
+            expect(isinstance(data.get(key), str) and data[key], f"{body}: no {key} in {data!r}")
 
 
 @check("state.shape", MUST, cites=(C.STATE, C.DRAFT_READY))

@@ -47,7 +47,9 @@ def stream_ok(stream: Stream, what: str) -> None:
     )
     expect(not stream.stalled, f"{what}: {stream.stalled}")
     expect(stream.closed, f"{what}: the stream must end by closing")
-    expect(not stream.tail.strip(), f"{what}: the stream ended inside a frame: {stream.tail[:80]!r}")
+    expect(
+        not stream.tail.strip(), f"{what}: the stream ended inside a frame: {stream.tail[:80]!r}"
+    )
 
 
 def fast_turn(t: Target, token: str, sid: str, text: str, scale: float | None = None) -> Stream:

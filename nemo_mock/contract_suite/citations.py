@@ -1,4 +1,4 @@
-"""The sentences the checks enforce, quoted verbatim from the documents (DESIGN §9, STYLE: verdicts).
+"""The sentences the checks enforce, quoted word for word from the documents (DESIGN §9).
 
 `seeds` quotes one of the five public skill documents, `v1.9` the vendor's skill document;
 both bind (a MUST may rest on them). `declared` is the target's own declaration of a capability

@@ -61,7 +61,9 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--only", action="append", default=[], metavar="GLOB", help="run matching check ids"
     )
-    p.add_argument("--list", action="store_true", help="list the checks and exit")
+    p.add_argument(
+        "--list", action="store_true", help="list the checks with the sentences they cite"
+    )
     p.add_argument(
         "--allow-remote",
         action="store_true",
@@ -88,6 +90,8 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.list:
         for spec in specs:
             print(f"{spec.level:<6} {spec.id}  {spec.doc}", file=out)
+            for cite in spec.cites:
+                print(f"         [{cite.source}] {cite.text}", file=out)
         return 0
     if not specs:
         print(f"no check matches {args.only}", file=sys.stderr)

@@ -41,9 +41,7 @@ def summary(results: list[Result]) -> list[str]:
     return lines
 
 
-def as_json(
-    results: list[Result], meta: Mapping[str, Any], exit_status: int
-) -> dict[str, Any]:
+def as_json(results: list[Result], meta: Mapping[str, Any], exit_status: int) -> dict[str, Any]:
     """Everything a report builder needs: the run's metadata, each result, counts, exit status."""
     return {
         "format": JSON_FORMAT,
@@ -66,8 +64,9 @@ def write_junit(path: str, results: list[Result], target: str) -> None:
         tests=str(len(results)),
         failures=str(sum(r.verdict == FAIL and r.level == MUST for r in results)),
         errors=str(sum(r.verdict == ERROR for r in results)),
-        skipped=str(sum(r.verdict == NA or (r.verdict == FAIL and r.level == SHOULD)
-                        for r in results)),
+        skipped=str(
+            sum(r.verdict == NA or (r.verdict == FAIL and r.level == SHOULD) for r in results)
+        ),
         time=f"{sum(r.seconds for r in results):.3f}",
     )
     for r in results:

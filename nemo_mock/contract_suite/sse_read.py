@@ -87,7 +87,7 @@ def read_stream(
                 buf += chunk
                 while (m := _FRAME_END.search(buf)) is not None:
                     block, buf = buf[: m.start()], buf[m.end() :]
-                    _frame(out, block, time.monotonic() - start)
+                    parse_block(out, block, time.monotonic() - start)
                 if time.monotonic() - start > deadline:
                     out.stalled = f"stream still open after the {deadline:g} s deadline"
                     break
@@ -105,7 +105,7 @@ def read_stream(
     return out
 
 
-def _frame(out: Stream, block: bytes, at: float) -> None:
+def parse_block(out: Stream, block: bytes, at: float) -> None:
     if b"\r" in block:
         out.quirks.append(f"CR in a frame (ADK frames use LF only): {block[:60]!r}")
     data_lines: list[bytes] = []

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+
 class RewriteJson:
     """ASGI middleware that rewrites JSON bodies of matching paths.
 
@@ -57,7 +58,6 @@ class RewriteJson:
             await send(message)
 
         await self.app(scope, receive, capture)
-
 
 
 class EditRequest:
