@@ -7,7 +7,7 @@ from typing import Any
 from nemo_mock import contracts
 
 from . import citations as C
-from .registry import MUST, SHOULD, check, expect
+from .registry import MUST, SHOULD, CheckFailed, check, expect
 from .target import Target
 
 MP4_BYTES = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 1000
@@ -34,7 +34,8 @@ def state_shape(t: Target) -> None:
     sid = t.session(token)["session_id"]
     st = t.state(token, sid)
     state = st.get("state")
-    expect(isinstance(state, dict), f"data.state must be an object: {st!r}")
+    if not isinstance(state, dict):
+        raise CheckFailed(f"data.state must be an object: {st!r}")
     for key in STATE_KEYS:
         expect(key in state, f"data.state lacks {key!r}: keys {sorted(state)}")
     draft = state["draft"]

@@ -15,7 +15,7 @@ import jsonschema
 from nemo_mock import contracts
 
 from . import citations as C
-from .registry import MUST, SHOULD, check, expect
+from .registry import MUST, SHOULD, CheckFailed, check, expect
 from .sse_read import Stream, read_stream
 from .target import Target
 
@@ -211,7 +211,8 @@ def no_credits_bind_id(t: Target) -> None:
     stream = read_stream(t, token, body(sess["session_id"], EDIT_TURN), deadline=15)
     env = stream.envelope if isinstance(stream.envelope, dict) else {}
     data = env.get("data")
-    expect(isinstance(data, dict), f"2001 should carry data: {env!r}")
+    if not isinstance(data, dict):
+        raise CheckFailed(f"2001 should carry data: {env!r}")
     expect(
         data.get("bind_id") or sess["task_id"] in json.dumps(data),
         f"2001 data should carry data.bind_id (or the task id): {data!r}",

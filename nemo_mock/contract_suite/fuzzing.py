@@ -137,6 +137,13 @@ def fuzz(t: Target, operation_id: str, mode: str, examples: int | None = None) -
             "not applicable: needs control_plane "
             "(fuzzing anonymousToken burns the per-IP token budget)"
         )
+    key = ("reject", operation_id)
+    if mode == "reject" and key in t.memo:  # judged from schema.negative's cases (same input)
+        refused, accepted = t.memo.pop(key)
+        t.note(f"{operation_id} reject: judged from the {refused + len(accepted)} negative cases")
+        if accepted:
+            raise CheckFailed(f"{len(accepted)} invalid inputs accepted, e.g. {accepted[0]}")
+        return
     op = schema().include(operation_id=operation_id)
     (result,) = list(op.get_all_operations())
     operation = result.ok()
@@ -161,18 +168,27 @@ def fuzz(t: Target, operation_id: str, mode: str, examples: int | None = None) -
             )
     checks = _checks(t, mode)
     seen: dict[str, int] = {}
+    reject = envelope_check(t, document=False, reject=True)
+    accepted: list[str] = []
 
     @_settings(t, examples)
     @given(strategy)
     def run(case: Any) -> None:
         t.wait_pace()
         response = case.call(base_url=t.base_url, timeout=t.timeout)
-        key = f"HTTP {response.status_code}"
-        seen[key] = seen.get(key, 0) + 1
+        status = f"HTTP {response.status_code}"
+        seen[status] = seen.get(status, 0) + 1
+        if mode == "negative":
+            try:
+                reject(None, response, case)
+            except AssertionError as exc:
+                accepted.append(f"{case.method} {case.formatted_path}: {exc}")
         case.validate_response(response, checks=checks)
 
     try:
         run()
+        if mode == "negative":
+            t.memo[key] = (sum(seen.values()) - len(accepted), accepted)
     except Unsatisfiable as exc:  # _negatable said it could be negated: a bug of ours
         raise RuntimeError(f"{operation_id}: no invalid input could be generated") from exc
     except FailureGroup as exc:
@@ -208,7 +224,7 @@ def run_stateful(t: Target, excluded: list[str]) -> None:
             case.validate_response(response, checks=checks, transport_kwargs=kw)
 
     try:
-        Machine.run(settings=_settings(t, max(4, t.fuzz_examples // 2), stateful_step_count=6))
+        Machine.run(settings=_settings(t, max(3, t.fuzz_examples // 3), stateful_step_count=5))
     except FailureGroup as exc:
         raise CheckFailed(short(str(exc))) from None
     finally:

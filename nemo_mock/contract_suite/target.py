@@ -56,6 +56,7 @@ class Target:
         self._tokens: dict[str, Minted] = {}
         self._config: dict[str, Any] | None = None
         self._config_backup: dict[str, Any] = {}
+        self.memo: dict[Any, Any] = {}  # what one check observed that a later one may judge
 
     # -- capabilities ------------------------------------------------------------------------
     def require(self, capability: str) -> None:
@@ -143,7 +144,7 @@ class Target:
         expect(not problems, f"malformed envelope ({'; '.join(problems)}): {r.text[:300]}")
         if body["code"] == 0:
             expect(r.status_code == 200, f"code 0 came with HTTP {r.status_code}")
-        return body
+        return dict(body)
 
     def ok(self, r: httpx.Response, what: str) -> dict[str, Any]:
         """The `data` of a success envelope (fails the check otherwise)."""
