@@ -84,6 +84,8 @@ def read_stream(
         buf = b""
         try:
             for chunk in r.iter_raw():
+                if b"\r" in chunk and not any(q.startswith("CR") for q in out.quirks):
+                    out.quirks.append("CR line endings (ADK frames use LF only)")
                 buf += chunk
                 while (m := _FRAME_END.search(buf)) is not None:
                     block, buf = buf[: m.start()], buf[m.end() :]

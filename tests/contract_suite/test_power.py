@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from broken import BROKEN
+from broken.allowed import ALLOWED
 from selfhost import SELF_SETTINGS, emulator_target, start_emulator
 
 from nemo_mock.contract_suite import ERROR, FAIL, MUST, PASS, Target, run_check
@@ -29,7 +30,7 @@ def good() -> Iterator[dict[str, Target]]:
 
 
 def _start_broken(name: str) -> LiveServer:
-    build, _ = BROKEN[name]
+    build = BROKEN[name][0] if name in BROKEN else ALLOWED[name][0]
     app, world = build(Settings().merged({**SELF_SETTINGS, "error_status": "body"}))
     server = LiveServer(world.settings, world=world, app=app)
     server.start()
@@ -70,3 +71,35 @@ def test_a_refused_token_errors_checks_instead_of_skipping_them(check_id: str) -
         server.stop()
     assert result.verdict == ERROR, result
     assert "429" in result.reason
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    ("name", "check_id"),
+    [pytest.param(n, c, id=f"{n}-{c}") for n, (_, checks) in ALLOWED.items() for c in checks],
+)
+def test_a_reading_the_documents_allow_passes_the_must_check(name: str, check_id: str) -> None:
+    """Fairness: a server that chose another allowed reading passes the MUST."""
+    assert REGISTRY[check_id].level == MUST
+    server = _start_broken(name)
+    try:
+        other = emulator_target(server.url, name)
+        result = run_check(REGISTRY[check_id], other)
+        other.close()
+    finally:
+        server.stop()
+    assert result.verdict == PASS, f"{check_id} refused {name}: {result.reason}"
+
+
+@pytest.mark.live
+def test_crlf_framing_fails_only_the_adk_should() -> None:
+    """CRLF is allowed by SSE (MUSTs pass) but is not ADK's framing (the SHOULD fails)."""
+    server = _start_broken("crlf_framing")
+    try:
+        other = emulator_target(server.url, "crlf_framing")
+        result = run_check(REGISTRY["sse.adk_framing"], other)
+        other.close()
+    finally:
+        server.stop()
+    assert (result.level, result.verdict) == ("SHOULD", FAIL)
+    assert "CR line endings" in result.reason
