@@ -19,7 +19,7 @@ from .target import Target
 
 FACTS = contracts.facts()
 GENERATION_TURN = "generate a 10-second video of a city timelapse at night"
-REAL_INTERVAL = 0.2  # seconds of real time per heartbeat interval when judging spacing
+REAL_INTERVAL = 0.4  # seconds of real time per heartbeat interval when judging spacing
 
 
 def interval_of(t: Target) -> float:

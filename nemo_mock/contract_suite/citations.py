@@ -150,10 +150,6 @@ ADK_FRAMING = Cite(
     "(no event:/id: lines) and ends by closing (DESIGN §3.4 [ADK])",
 )
 ADK_CAMEL = Cite("ADK", "ADK's request model accepts camelCase aliases (appName, newMessage, ...)")
-PRESTREAM_JSON = seeds(
-    "| 1001 | Bad/expired token | Re-auth via anonymous-token (tokens expire after 7 days) |"
-)
-
 # -- the target's own declaration --------------------------------------------------------------
 DECLARED_ERROR_STATUS = Cite(
     "declared",
