@@ -157,3 +157,11 @@ def test_sse_quirks_are_recorded_not_fatal() -> None:
 def test_seed_quotes_bind_and_assumptions_do_not() -> None:
     """Only seeds, v1.9 and a target's declaration can carry a MUST."""
     assert seeds("x").binding and not assumption("x").binding
+
+
+def test_the_readme_lists_every_check_with_its_level() -> None:
+    """The suite's README table names each behavioural check at its registered level."""
+    readme = Path(suite.__file__).with_name("README.md").read_text(encoding="utf-8")
+    for spec in load().values():
+        if not spec.id.startswith("schema.") or "[" not in spec.id:
+            assert f"| `{spec.id}` | {spec.level} |" in readme, spec.id
