@@ -79,6 +79,17 @@ class Capabilities:
             lines.append(f"{text}  ({self.origin[name]})")
         return lines
 
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """{name: {"value": ..., "origin": ...}} for every capability whose origin is known."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in KNOWN:
+            if name in self.origin:
+                value = getattr(self, name) if name in VALUED else name in self.names
+                if name == "admin_token" and value:
+                    value = "***"
+                out[name] = {"value": value, "origin": self.origin[name]}
+        return out
+
     @classmethod
     def parse(cls, items: Iterable[str], file: str | None = None) -> Capabilities:
         """From `--capability NAME[=VALUE]` flags and an optional YAML file (flags win).

@@ -115,6 +115,7 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
         caps,
         pace=REMOTE_PACE if remote else 0.0,
         fuzz_examples=args.fuzz_examples or (REMOTE_EXAMPLES if remote else 10),
+        label=args.base_url,
     )
     print(f"running {len(specs)} checks against {args.base_url}", file=out)
     started = time.time()
@@ -164,7 +165,7 @@ def _write(
     if args.json:
         meta = {
             "target": args.base_url,
-            "capabilities": caps.describe(),
+            "capabilities": caps.as_dict(),
             "strict": bool(args.strict),
             "started": started,
             "seconds": round(elapsed, 3),
