@@ -7,26 +7,10 @@ Checks are plain functions registered with a level and the sentences they enforc
 
 from nemo_mock.contract_suite.capabilities import Capabilities, CapabilityError
 from nemo_mock.contract_suite.discover import discover
-from nemo_mock.contract_suite.registry import (
-    ERROR,
-    FAIL,
-    MUST,
-    NA,
-    PASS,
-    SHOULD,
-    CheckSpec,
-    Result,
-    run_check,
-)
+from nemo_mock.contract_suite.registry import CheckSpec, Result, run_check
 from nemo_mock.contract_suite.target import Target
 
 __all__ = [
-    "ERROR",
-    "FAIL",
-    "MUST",
-    "NA",
-    "PASS",
-    "SHOULD",
     "Capabilities",
     "CapabilityError",
     "CheckSpec",

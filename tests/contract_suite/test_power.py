@@ -10,7 +10,8 @@ from broken import BROKEN
 from broken.allowed import ALLOWED
 from selfhost import SELF_SETTINGS, emulator_target, start_emulator
 
-from nemo_mock.contract_suite import ERROR, FAIL, MUST, PASS, Target, run_check
+from nemo_mock.contract_suite import Target, run_check
+from nemo_mock.contract_suite.registry import ERROR, FAIL, MUST, PASS
 from nemo_mock.contract_suite.runner import load
 from nemo_mock.server import Settings
 from nemo_mock.server.serving import LiveServer

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import nemo_mock.contract_suite as suite
-from nemo_mock.contract_suite import ERROR, FAIL, MUST, NA, PASS, SHOULD, Capabilities, Result
+from nemo_mock.contract_suite import Capabilities, Result
 from nemo_mock.contract_suite.capabilities import CapabilityError
 from nemo_mock.contract_suite.citations import assumption, seeds
-from nemo_mock.contract_suite.registry import check
+from nemo_mock.contract_suite.registry import ERROR, FAIL, MUST, NA, PASS, SHOULD, check
 from nemo_mock.contract_suite.report import as_json, counts, write_junit
 from nemo_mock.contract_suite.runner import exit_status, load
 from nemo_mock.contract_suite.sse_read import Stream, parse_block
@@ -25,16 +25,6 @@ DOCS = [
 
 def _result(level: str, verdict: str) -> Result:
     return Result("x.y", level, "rule", [], verdict)
-
-
-def test_all_is_sorted_and_importable() -> None:
-    """__all__ is sorted (constants, classes, functions: ruff's RUF022) and every name exists."""
-
-    def isort_key(name: str) -> tuple[int, str]:
-        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
-
-    assert suite.__all__ == sorted(suite.__all__, key=isort_key)
-    assert all(hasattr(suite, n) for n in suite.__all__)
 
 
 def test_a_flag_overrides_a_discovered_capability() -> None:
