@@ -139,10 +139,10 @@ def fuzz(t: Target, operation_id: str, mode: str, examples: int | None = None) -
         )
     key = ("reject", operation_id)
     if mode == "reject" and key in t.memo:  # judged from schema.negative's cases (same input)
-        refused, accepted = t.memo.pop(key)
-        t.note(f"{operation_id} reject: judged from the {refused + len(accepted)} negative cases")
-        if accepted:
-            raise CheckFailed(f"{len(accepted)} invalid inputs accepted, e.g. {accepted[0]}")
+        refused, taken = t.memo.pop(key)
+        t.note(f"{operation_id} reject: judged from the {refused + len(taken)} negative cases")
+        if taken:
+            raise CheckFailed(f"{len(taken)} invalid inputs accepted, e.g. {taken[0]}")
         return
     op = schema().include(operation_id=operation_id)
     (result,) = list(op.get_all_operations())
