@@ -13,7 +13,7 @@ import itertools
 from nemo_mock import contracts
 
 from . import citations as C
-from .checks_sse import EDIT_TURN, fast_turn, stream_ok
+from .checks_sse import EDIT_TURN, fast_turn, paying_session, stream_ok
 from .registry import MUST, SHOULD, FixtureError, check, expect
 from .target import Target
 
@@ -35,8 +35,7 @@ def interval_of(t: Target) -> float:
 )
 def heartbeats(t: Target) -> None:
     """A generation turn (100-300 s of work) sends heartbeats while it runs."""
-    token = t.token()
-    sid = t.session(token)["session_id"]
+    token, sid = paying_session(t, "a generation turn")
     if "cost_generation" in t.config():
         t.configure(cost_generation=0)  # one clip may cost all 100 starter credits
     interval = interval_of(t)
@@ -65,8 +64,7 @@ def heartbeats(t: Target) -> None:
 )
 def heartbeat_spacing(t: Target) -> None:
     """While an edit turn works, no gap between frames exceeds 1.5 heartbeat intervals."""
-    token = t.token()
-    sid = t.session(token)["session_id"]
+    token, sid = paying_session(t, "an edit turn")
     interval = interval_of(t)
     scale = t.time_scale(interval / REAL_INTERVAL) or 1.0
     real_interval = interval / scale

@@ -15,7 +15,7 @@ import jsonschema
 from nemo_mock import contracts
 
 from . import citations as C
-from .registry import MUST, SHOULD, CheckFailed, check, expect
+from .registry import MUST, SHOULD, CheckFailed, FixtureError, check, expect
 from .sse_read import Stream, read_stream
 from .target import Target
 
@@ -57,9 +57,13 @@ def fast_turn(t: Target, token: str, sid: str, text: str, scale: float | None = 
     real = t.time_scale(scale or t.fast_scale) or 1.0
     longest = FACTS["turn"]["generation_seconds"][1]
     interval = t.caps.heartbeat_interval or float(FACTS["turn"]["heartbeat_interval_seconds"])
-    return read_stream(
+    stream = read_stream(
         t, token, body(sid, text), deadline=longest / real * 2 + 10, gap=interval / real * 4 + 5
     )
+    env = stream.envelope
+    if isinstance(env, dict) and env.get("code") == 2001:  # the fixture ran out, not the rule
+        raise FixtureError(f"the turn needs credits the token no longer has: {env}")
+    return stream
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
@@ -70,9 +74,16 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
     return isinstance(old, int) and isinstance(new, int) and new > old
 
 
-def _session(t: Target) -> tuple[str, str]:
-    token = t.token()
+def _session(t: Target, who: str = "a") -> tuple[str, str]:
+    token = t.token(who)
     return token, t.session(token)["session_id"]
+
+
+def paying_session(t: Target, purpose: str) -> tuple[str, str]:
+    """A token and session for a turn that costs credits: its own token, so that one check's
+    spending never leaves the next without credits (without a control plane tokens are kept
+    for the whole run)."""
+    return _session(t, f"pays for {purpose}")
 
 
 @check("sse.framing", MUST, cites=(C.SSE_REQUEST, C.SSE_EVENTS, C.SSE_CLOSES))
@@ -177,7 +188,7 @@ def prestream_malformed(t: Target) -> None:
 def edit_turn(t: Target) -> None:
     """An edit turn streams at least one event (tool calls at least), closes, and changes the
     session's state."""
-    token, sid = _session(t)
+    token, sid = paying_session(t, "an edit turn")
     before = t.state(token, sid)
     stream = fast_turn(t, token, sid, EDIT_TURN)
     stream_ok(stream, "edit turn")
@@ -229,7 +240,7 @@ def no_credits_bind_id(t: Target) -> None:
 def silent_close_rate(t: Target, turns: int) -> None:
     """About 30% of edit turns close without a text part (±3σ); the state changes anyway."""
     t.configure(cost_edit=0)
-    token, sid = _session(t)
+    token, sid = paying_session(t, "30 edit turns")
     silent = 0
     for n in range(turns):
         before = t.state(token, sid)

@@ -104,3 +104,17 @@ def test_crlf_framing_fails_only_the_adk_should() -> None:
         server.stop()
     assert (result.level, result.verdict) == ("SHOULD", FAIL)
     assert "CR line endings" in result.reason
+
+
+@pytest.mark.live
+def test_a_turn_without_credits_errors_instead_of_failing() -> None:
+    """A token with no credits left cannot run an edit turn: the check errors, citing 2001."""
+    server = start_emulator("body", starter_credits=0)
+    try:
+        poor = emulator_target(server.url, "no-credits")
+        result = run_check(REGISTRY["sse.edit_turn"], poor)
+        poor.close()
+    finally:
+        server.stop()
+    assert result.verdict == ERROR, result
+    assert "2001" in result.reason
