@@ -175,7 +175,11 @@ def output_mp4(t: Target) -> None:
     cites=(
         C.RENDER_STATUS,
         C.v19("**d)** Download from `output.url` → send to user."),
-        C.Cite("declared", "output.url answers Accept-Ranges: bytes (RFC 9110 §14.3)"),
+        C.Cite(
+            "declared",
+            "output.url's own `Accept-Ranges: bytes` — RFC 9110 §14.3: the field \"indicates "
+            'whether an upstream server supports range requests for the target resource"',
+        ),
     ),
 )
 def output_range(t: Target) -> None:
