@@ -61,7 +61,13 @@ def other_heartbeats(settings: Settings) -> tuple[Any, World]:
 ALLOWED = {
     "render_status_bare": (
         render_status_bare,
-        ("render.lifecycle", "render.output_mp4", "render.download_fallback"),
+        (
+            "render.lifecycle",
+            "render.output_mp4",
+            "render.download_fallback",
+            "schema.positive[renderStatus]",
+            "schema.stateful",
+        ),
     ),
     "envelope_without_message": (
         envelope_without_message,
