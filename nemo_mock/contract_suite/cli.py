@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--base-url", required=True, help="the server to check")
+    p.add_argument("--base-url", help="the server to check (required unless --list)")
     p.add_argument(
         "--capability",
         action="append",
@@ -95,6 +95,9 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 0
     if not specs:
         print(f"no check matches {args.only}", file=sys.stderr)
+        return 2
+    if not args.base_url:
+        print("nemo-mock contract: --base-url is required", file=sys.stderr)
         return 2
     remote = not is_loopback(args.base_url)
     if remote and not args.allow_remote:
