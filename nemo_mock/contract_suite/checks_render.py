@@ -164,9 +164,8 @@ def output_mp4(t: Target) -> None:
     url = job["output"]["url"]
     expect(token not in url, "a token must never appear in output.url")
     content = _mp4(t.request("GET", _relative(t, url)), "output.url")
-    size = job["output"].get("size")
-    if isinstance(size, int):
-        expect(size == len(content), f"output.size {size} != served {len(content)} bytes")
+    size = job["output"].get("size")  # undocumented: noted, never judged by this MUST
+    t.note(f"served {len(content)} bytes; output.size {size!r}")
 
 
 @check(
