@@ -16,7 +16,7 @@ help:  ## list the targets
 $(STAMP):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[fast,test,lint]'
+	$(BIN)/python -m pip install -q -e '.[fast,contract,test,lint]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)  ## create .venv and install the project with its test and lint tools
@@ -39,7 +39,7 @@ lint: $(STAMP)  ## ruff, mypy strict, import-linter (over build/lint, the packag
 	cd build/lint && ../../$(BIN)/lint-imports --config ../../pyproject.toml
 
 contract: $(STAMP)  ## check any server against the contract: make contract BASE_URL=http://...
-	$(BIN)/python -m pytest tests/contract_suite --base-url $(BASE_URL) $(ARGS)
+	$(BIN)/nemo-mock contract --base-url $(BASE_URL) $(ARGS)
 
 conform: $(STAMP)  ## verify a client: make conform CLIENT="reference" (or a command)
 	$(BIN)/nemo-mock scenarios run --client "$(or $(CLIENT),reference)" --variant all $(ARGS)

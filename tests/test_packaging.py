@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from nemo_mock.server import Settings
+from nemo_mock.server.serving import LiveServer
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -106,3 +109,36 @@ def test_a_project_with_its_own_client_and_contracts_runs_the_plugin(tmp_path: P
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "1 passed" in result.stdout
+
+
+CONTRACT_RUN = """
+import sys
+
+import nemo_mock
+from nemo_mock.cli import main
+
+assert nemo_mock.__file__.startswith(sys.argv[1]), nemo_mock.__file__  # the wheel's copy
+sys.exit(main(["contract", "--base-url", sys.argv[2], "--only", "token.*", "--only", "claim.*"]))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.live
+def test_the_wheel_alone_runs_the_contract_suite(wheel: zipfile.ZipFile, tmp_path: Path) -> None:
+    """`nemo-mock contract` needs nothing from the checkout: the wheel's files, outside the repo."""
+    site = tmp_path / "site"
+    wheel.extractall(site)
+    (tmp_path / "run.py").write_text(CONTRACT_RUN)
+    env = {**os.environ, "PYTHONPATH": str(site)}  # the path finder wins over the editable one
+    with LiveServer(Settings().merged({"port": 0})) as server:
+        result = subprocess.run(
+            [sys.executable, "run.py", str(site), server.url],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "control_plane  (discovered" in result.stdout
+    assert "MUST: 9 pass, 0 fail, 0 error, 0 not applicable" in result.stdout

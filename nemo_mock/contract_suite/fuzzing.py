@@ -1,13 +1,4 @@
-"""schemathesis over contracts/openapi.yaml: positive, negative and stateful (links) fuzzing.
-
-Checks per operation: `schema.positive[op]` and `schema.negative[op]` (MUST) — every response must:
-not be a 5xx; use a documented status and content type; match the documented
-schema; and carry a well-formed envelope whose code is in the catalogue, is 0 exactly on success,
-is documented for the operation (its `x-error-codes`, plus 429 anywhere) and rides on the HTTP
-status errors.yaml gives it. `schema.reject[op]` (SHOULD): invalid input is never answered with
-success (the 400 for malformed requests is an ASSUMPTION of errors.yaml, hence SHOULD).
-The SSE operation (`x-sse: true`) is never fuzzed: a turn costs credits and minutes.
-"""
+"""The schemathesis side of the schema checks (imported only when one of them runs)."""
 
 from __future__ import annotations
 
@@ -32,10 +23,13 @@ from schemathesis.specs.openapi.checks import (
 from nemo_mock import contracts
 
 from .checks_errors import render_body
-from .registry import MUST, SHOULD, CheckFailed, NotApplicable, check
+from .checks_render import job_of
+from .checks_schema import short
+from .registry import CheckFailed, NotApplicable
 from .target import Target, envelope_problems
 
 NO_ENVELOPE = ("openapiJson",)  # answers the OpenAPI document itself
+BARE_ALLOWED = ("renderStatus", "renderSubmit")  # the render job may come bare (v1.9 §3.5)
 BURNS_TOKENS = ("anonymousToken",)  # each call spends the per-IP budget (10 per 7 days)
 
 
@@ -44,17 +38,7 @@ def schema() -> Any:
     return schemathesis.openapi.from_dict(contracts.openapi())
 
 
-def operations() -> list[tuple[str, dict[str, Any]]]:
-    """(operationId, definition) of every operation the fuzzer may call (not x-sse)."""
-    out = []
-    for item in contracts.openapi()["paths"].values():
-        for op in item.values():
-            if isinstance(op, dict) and "operationId" in op and not op.get("x-sse"):
-                out.append((op["operationId"], op))
-    return out
-
-
-def envelope_check(t: Target, negative: bool, reject: bool = False) -> Callable[..., None]:
+def envelope_check(t: Target, document: bool, reject: bool = False) -> Callable[..., None]:
     """A schemathesis check: the envelope rules of DESIGN §3.1 for one response."""
 
     def envelope(ctx: Any, response: Any, case: Any) -> None:
@@ -78,6 +62,17 @@ def envelope_check(t: Target, negative: bool, reject: bool = False) -> Callable[
             raise AssertionError(
                 f"JSON content-type but the body is not JSON: {response.content[:120]!r}"
             ) from exc
+        if (
+            op.get("operationId") in BARE_ALLOWED
+            and isinstance(body, dict)
+            and "status" in body
+            and "code" not in body
+        ):  # v1.9: "Status at top-level `status`": a bare job object is one allowed reading
+            if response.status_code != 200:
+                raise AssertionError(f"a bare render job came with HTTP {response.status_code}")
+            if reject:
+                raise AssertionError("invalid input was accepted (a render job answered)")
+            return
         problems = envelope_problems(body)
         if problems:
             raise AssertionError(f"malformed envelope: {'; '.join(problems)}")
@@ -93,27 +88,28 @@ def envelope_check(t: Target, negative: bool, reject: bool = False) -> Callable[
                 f"error code {code} came with HTTP {status}: only app codes may ride on 200"
             )
         documented = set(op.get("x-error-codes", [])) | {429, 405}
-        if code not in documented:
+        if document and code not in documented:
             raise AssertionError(
                 f"code {code} is not documented for {op.get('operationId')} ({sorted(documented)})"
             )
-        allowed = t.expected_statuses(code)
+        allowed = t.allowed_statuses(code)
         if status not in allowed:
             raise AssertionError(f"code {code} must come with HTTP {sorted(allowed)}, got {status}")
 
     return envelope
 
 
-def _checks(t: Target, negative: bool, reject: bool = False) -> list[Callable[..., Any]]:
-    if reject:  # only the question "was invalid input refused?"
-        return [envelope_check(t, negative, reject=True)]
-    return [
-        not_a_server_error,
-        status_code_conformance,
-        content_type_conformance,
-        response_schema_conformance,
-        envelope_check(t, negative),
-    ]
+def _checks(t: Target, mode: str) -> list[Callable[..., Any]]:
+    if mode == "reject":  # only the question "was invalid input refused?"
+        return [envelope_check(t, document=False, reject=True)]
+    if mode == "document":
+        return [
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+            envelope_check(t, document=True),
+        ]
+    return [not_a_server_error, envelope_check(t, document=False)]
 
 
 def _settings(t: Target, examples: int | None = None, **extra: Any) -> hypothesis.settings:
@@ -131,59 +127,39 @@ def _settings(t: Target, examples: int | None = None, **extra: Any) -> hypothesi
 
 def _fixtures(t: Target, path: str) -> dict[str, Any]:
     """Real ids for path parameters, so positive cases reach the success paths too."""
-    token = t.token()
     out: dict[str, Any] = {}
+    if "{session_id}" not in path and "{render_id}" not in path:
+        return out  # nothing to fetch: public operations never mint a token
+    token = t.token()
     if "{session_id}" in path or "{render_id}" in path:
         out["session_id"] = t.session(token)["session_id"]
     if "{render_id}" in path:
-        job = t.ok(
-            t.request(
-                "POST",
-                "/api/render/proxy/lambda",
-                headers=t.headers(token),
-                json=render_body(out["session_id"]),
-            ),
-            "render submit",
-        )
-        out["render_id"] = job["id"]
+        body = render_body(out["session_id"])
+        with t.fixture("a render id"):
+            r = t.request("POST", "/api/render/proxy/lambda", headers=t.headers(token), json=body)
+            job_of(t, r, "render submit")
+        out["render_id"] = body["id"]
     return out
 
 
-_UNSATISFIABLE: set[str] = (
-    set()
-)  # operations with nothing to negate (generation is target-independent)
-
-
-def _negatable(raw: dict[str, Any]) -> bool:
-    """Whether invalid input exists: a body, or a required header/query parameter to break.
-
-    (Path strings and optional headers cannot be made invalid on the wire; finding that out by
-    generation costs schemathesis ~10 s per operation, so it is decided here.)"""
-    if "requestBody" in raw:
-        return True
-    params = contracts.openapi()["components"]["parameters"]
-    for p in raw.get("parameters", []):
-        p = params[p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
-        if p.get("in") in ("header", "query") and p.get("required"):
-            return True
-    return False
-
-
-def fuzz(t: Target, operation_id: str, mode: str) -> None:
+def fuzz(t: Target, operation_id: str, mode: str, examples: int | None = None) -> None:
     if operation_id in BURNS_TOKENS and not t.caps.has("control_plane"):
         raise NotApplicable(
             "not applicable: needs control_plane "
             "(fuzzing anonymousToken burns the per-IP token budget)"
         )
+    key = ("reject", operation_id)
+    if mode == "reject" and key in t.memo:  # judged from schema.negative's cases (same input)
+        refused, taken = t.memo.pop(key)
+        t.note(f"{operation_id} reject: judged from the {refused + len(taken)} negative cases")
+        if taken:
+            raise CheckFailed(f"{len(taken)} invalid inputs accepted, e.g. {taken[0]}")
+        return
     op = schema().include(operation_id=operation_id)
     (result,) = list(op.get_all_operations())
     operation = result.ok()
     raw = operation.definition.raw
     negative = mode in ("negative", "reject")
-    if negative and not _negatable(operation.definition.raw):
-        _UNSATISFIABLE.add(operation_id)
-    if negative and operation_id in _UNSATISFIABLE:
-        raise NotApplicable("not applicable: nothing in this operation's input can be made invalid")
     headers = {}
     if raw.get("security", [{}]) != []:
         headers["Authorization"] = f"Bearer {t.token()}"
@@ -201,54 +177,44 @@ def fuzz(t: Target, operation_id: str, mode: str) -> None:
                 ),
                 free,
             )
-    checks = _checks(t, negative, reject=mode == "reject")
+    checks = _checks(t, mode)
     seen: dict[str, int] = {}
+    reject = envelope_check(t, document=False, reject=True)
+    accepted: list[str] = []
 
-    @_settings(t)
+    @_settings(t, examples)
     @given(strategy)
     def run(case: Any) -> None:
         t.wait_pace()
         response = case.call(base_url=t.base_url, timeout=t.timeout)
-        key = f"HTTP {response.status_code}"
-        seen[key] = seen.get(key, 0) + 1
+        status = f"HTTP {response.status_code}"
+        seen[status] = seen.get(status, 0) + 1
+        if mode == "negative":
+            try:
+                reject(None, response, case)
+            except AssertionError as exc:
+                accepted.append(f"{case.method} {case.formatted_path}: {exc}")
         case.validate_response(response, checks=checks)
 
     try:
         run()
-    except Unsatisfiable as exc:
-        _UNSATISFIABLE.add(operation_id)
-        raise NotApplicable(
-            "not applicable: nothing in this operation's input can be made invalid"
-        ) from exc
+        if mode == "negative":
+            t.memo[key] = (sum(seen.values()) - len(accepted), accepted)
+    except Unsatisfiable as exc:  # _negatable said it could be negated: a bug of ours
+        raise RuntimeError(f"{operation_id}: no invalid input could be generated") from exc
     except FailureGroup as exc:
-        raise CheckFailed(_short(str(exc))) from None
+        raise CheckFailed(short(str(exc))) from None
     finally:
         t.note(f"{operation_id} {mode}: {sum(seen.values())} cases, {dict(sorted(seen.items()))}")
 
 
-def _short(text: str, limit: int = 1500) -> str:
-    return text if len(text) <= limit else text[:limit] + " ..."
-
-
-for _op_id, _ in operations():
-    for _mode, _level in (("positive", MUST), ("negative", MUST), ("reject", SHOULD)):
-        check(f"schema.{_mode}[{_op_id}]", _level, timeout=120.0, operation_id=_op_id, mode=_mode)(
-            fuzz
-        )
-
-
-@check("schema.stateful", MUST, timeout=120.0)
-def stateful(t: Target) -> None:
-    """Sequences along the OpenAPI links conform too:
-    token -> session -> upload/state -> render.
-    """
-    base = schema().exclude(
-        operation_id=[op for op, d in operations() if d.get("x-sse")] + ["runSse"]
-    )
+def run_stateful(t: Target, excluded: list[str]) -> None:
+    """Sequences along the OpenAPI links, with the MUST-level response checks."""
+    base = schema().exclude(operation_id=excluded)
     if not t.caps.has("control_plane"):
         base = base.exclude(operation_id=list(BURNS_TOKENS))
     token = t.token()
-    checks = _checks(t, negative=False)
+    checks = _checks(t, "positive")
     calls: dict[str, int] = {}
 
     class Machine(base.as_state_machine()):  # type: ignore[misc]
@@ -269,8 +235,8 @@ def stateful(t: Target) -> None:
             case.validate_response(response, checks=checks, transport_kwargs=kw)
 
     try:
-        Machine.run(settings=_settings(t, max(4, t.fuzz_examples // 2), stateful_step_count=6))
+        Machine.run(settings=_settings(t, max(3, t.fuzz_examples // 3), stateful_step_count=5))
     except FailureGroup as exc:
-        raise CheckFailed(_short(str(exc))) from None
+        raise CheckFailed(short(str(exc))) from None
     finally:
         t.note(f"stateful: {sum(calls.values())} calls over {len(calls)} operations")

@@ -1,115 +1,31 @@
-"""The server under test: base URL, declared capabilities, a paced httpx client, evidence.
+"""The server under test: base URL, capabilities, a paced httpx client, fixtures, evidence.
 
-Capabilities a target may declare (everything else is assumed absent):
-- `control_plane`  — the emulator's /_mock/* (reset, config); checks reset state before they run
-- `virtual_clock`  — POST /_mock/clock/advance {"seconds": n}
-- `error_status=body|http` — which HTTP status app errors ride on (contracts/errors.yaml)
-- `credits_topup`  — POST /_mock/users {"credits": n} creates a registered user with credits
-- `spend_credits`  — the suite may run turns that cost credits (on by default on loopback)
+Fixtures (a token, a session, the control plane) raise `FixtureError` when the target refuses
+them: the check then errors with that evidence instead of passing or being "not applicable".
 """
 
 from __future__ import annotations
 
-import ipaddress
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-import yaml
 
 from nemo_mock import contracts
 
-from .registry import CheckFailed, NotApplicable, expect
+from .capabilities import Capabilities
+from .registry import CheckFailed, FixtureError, NotApplicable, expect
 
-KNOWN = ("control_plane", "virtual_clock", "error_status", "credits_topup", "spend_credits")
-ALL_CAPABILITIES = ("control_plane", "virtual_clock", "credits_topup", "spend_credits")
 APP_CODES = (1001, 1002, 2001, 4001, 4002)
 ATTRIBUTION = {
     "X-Skill-Source": "video-create",
     "X-Skill-Version": "1.0.0",
     "X-Skill-Platform": "unknown",
 }
-
-
-class CapabilityError(ValueError):
-    """A capability flag or file that cannot be read."""
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What the target declared it supports."""
-
-    names: frozenset[str] = frozenset()
-    error_status: str | None = None
-    admin_token: str | None = None
-    heartbeat_interval: float | None = None
-
-    def has(self, name: str) -> bool:
-        if name == "error_status":
-            return self.error_status is not None
-        return name in self.names
-
-    @classmethod
-    def parse(cls, items: Iterable[str], file: str | None = None) -> Capabilities:
-        """From `--capability NAME[=VALUE]` flags and an optional YAML file (flags win)."""
-        values: dict[str, Any] = {}
-        names: set[str] = set()
-        if file:
-            try:
-                raw = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
-            except (OSError, yaml.YAMLError) as exc:
-                raise CapabilityError(f"cannot read capabilities file {file}: {exc}") from exc
-            raw = raw.get("capabilities", raw) if isinstance(raw, dict) else raw
-            if isinstance(raw, list):
-                raw = {str(k): True for k in raw}
-            if not isinstance(raw, dict):
-                raise CapabilityError(f"{file}: expected a mapping or a list of capability names")
-            for key, value in raw.items():
-                _one(str(key), value, names, values)
-        for item in items:
-            for part in str(item).split(","):
-                part = part.strip()
-                if part:
-                    key, _, value = part.partition("=")
-                    _one(key.strip(), value.strip() or True, names, values)
-        return cls(
-            frozenset(names),
-            values.get("error_status"),
-            values.get("admin_token"),
-            values.get("heartbeat_interval"),
-        )
-
-
-def _one(key: str, value: Any, names: set[str], values: dict[str, Any]) -> None:
-    if key == "error_status":
-        if value not in ("body", "http"):
-            raise CapabilityError("error_status must be body or http")
-        values[key] = value
-    elif key == "admin_token":
-        values[key] = str(value)
-    elif key == "heartbeat_interval":
-        values[key] = float(value)
-    elif key in KNOWN:
-        if value is True or str(value).lower() in ("1", "true", "yes", "on"):
-            names.add(key)
-    else:
-        raise CapabilityError(f"unknown capability {key!r}; known: {', '.join(KNOWN)}")
-
-
-def is_loopback(url: str) -> bool:
-    """True when `url` points at this machine (127.0.0.0/8, ::1, localhost)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass
@@ -122,14 +38,15 @@ class Minted:
 
 @dataclass
 class Target:
-    """A server to check; one per base URL and mode. Not thread-safe (checks run one at a time)."""
+    """A server to check. Not thread-safe: checks run one at a time."""
 
     base_url: str
     caps: Capabilities = field(default_factory=Capabilities)
     pace: float = 0.0  # minimum seconds between requests (remote targets)
-    fuzz_examples: int = 15
+    fuzz_examples: int = 10
     timeout: float = 10.0
     label: str = "target"
+    fast_scale: float = 1000.0  # time_scale for time-dependent checks (virtual clock)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -137,21 +54,26 @@ class Target:
         self._last = 0.0
         self._log: list[str] = []
         self._tokens: dict[str, Minted] = {}
-        self._config_backup: dict[str, Any] | None = None
+        self._config: dict[str, Any] | None = None
+        self._config_backup: dict[str, Any] = {}
+        self.memo: dict[Any, Any] = {}  # what one check observed that a later one may judge
 
     # -- capabilities ------------------------------------------------------------------------
     def require(self, capability: str) -> None:
         """NotApplicable unless the target declared `capability`."""
         if not self.caps.has(capability):
-            hint = " (--spend-credits)" if capability == "spend_credits" else ""
+            hint = " (--capability spend_credits)" if capability == "spend_credits" else ""
             raise NotApplicable(f"not applicable: needs {capability}{hint}")
 
-    def expected_statuses(self, code: int) -> set[int]:
-        """HTTP statuses the catalogue allows for `code` under the declared error_status."""
+    def allowed_statuses(self, code: int) -> set[int]:
+        """HTTP statuses the documents allow for `code`: every error_status reading."""
         spec = contracts.errors()[code]
-        if self.caps.error_status:
-            return {spec.http_status(self.caps.error_status)}
         return {spec.http_status("body"), spec.http_status("http")}
+
+    def declared_status(self, code: int) -> int:
+        """The HTTP status for `code` under the target's declared error_status."""
+        self.require("error_status")
+        return contracts.errors()[code].http_status(self.caps.error_status or "body")
 
     # -- evidence ----------------------------------------------------------------------------
     def note(self, line: str) -> None:
@@ -160,19 +82,29 @@ class Target:
     def begin_check(self, check_id: str) -> None:
         """Isolate: reset the target's state when it has a control plane; forget cached tokens."""
         self._log = []
+        self._config = None
         if self.caps.has("control_plane"):
-            self._tokens = {}  # reset below invalidates them
+            self._tokens = {}  # the reset below invalidates them
             self.control("POST", "/_mock/reset")
         # without a control plane tokens are shared by all checks: the per-IP budget is 10 a week
 
     def end_check(self) -> list[str]:
-        if self._config_backup is not None:
-            try:
-                self.control("PATCH", "/_mock/config", self._config_backup)
-            finally:
-                self._config_backup = None
+        """The evidence of the check that ends; restores any setting it changed."""
         log, self._log = self._log, []
-        return log[-12:]
+        if self._config_backup:
+            backup, self._config_backup = self._config_backup, {}
+            self.control("PATCH", "/_mock/config", backup)
+        return log[-15:]
+
+    @contextmanager
+    def fixture(self, what: str) -> Iterator[None]:
+        """Inside: a failure to get `what` errors the check (it is not the rule under check)."""
+        try:
+            yield
+        except CheckFailed as exc:
+            raise FixtureError(f"could not get {what}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise FixtureError(f"could not get {what}: {type(exc).__name__}: {exc}") from exc
 
     # -- HTTP --------------------------------------------------------------------------------
     def wait_pace(self) -> None:
@@ -201,7 +133,8 @@ class Target:
         ctype = r.headers.get("content-type", "")
         expect(
             "json" in ctype,
-            f"expected a JSON envelope, got content-type {ctype!r} (HTTP {r.status_code})",
+            f"expected a JSON envelope, got HTTP {r.status_code} content-type {ctype!r}: "
+            f"{r.text[:120]!r}",
         )
         try:
             body = r.json()
@@ -211,63 +144,65 @@ class Target:
         expect(not problems, f"malformed envelope ({'; '.join(problems)}): {r.text[:300]}")
         if body["code"] == 0:
             expect(r.status_code == 200, f"code 0 came with HTTP {r.status_code}")
-        return body
+        return dict(body)
 
     def ok(self, r: httpx.Response, what: str) -> dict[str, Any]:
         """The `data` of a success envelope (fails the check otherwise)."""
         body = self.envelope(r)
         expect(
             body["code"] == 0,
-            f"{what}: expected code 0, got {body['code']} {body.get('message')!r}",
+            f"{what}: expected code 0, got code {body['code']} (HTTP {r.status_code}) "
+            f"{body.get('message')!r}",
         )
         data: dict[str, Any] = body["data"]
         expect(isinstance(data, dict), f"{what}: success data must be an object, got {data!r}")
         return data
 
     def expect_error(self, r: httpx.Response, code: int, what: str) -> dict[str, Any]:
-        """The envelope of `r`, which must carry `code` with the catalogue's HTTP status."""
+        """The envelope of `r`, which must carry `code` on an HTTP status the catalogue allows.
+
+        Both error_status readings pass here; `error.status_mode` holds a target to the mode
+        it declared.
+        """
         body = self.envelope(r)
         expect(
             body["code"] == code,
             f"{what}: expected code {code}, got code {body['code']} "
             f"(HTTP {r.status_code}) {body.get('message')!r}",
         )
-        allowed = self.expected_statuses(code)
+        allowed = self.allowed_statuses(code)
         expect(
             r.status_code in allowed,
-            f"{what}: code {code} must come with HTTP {sorted(allowed)} "
-            f"(error_status={self.caps.error_status or 'undeclared'}), got HTTP {r.status_code}",
+            f"{what}: code {code} must come with HTTP {sorted(allowed)}, got HTTP {r.status_code}",
         )
         return body
 
     # -- the common chain --------------------------------------------------------------------
     def mint(self, client_id: str | None = None) -> Minted:
-        """A new anonymous token for a fresh (or the given) client id."""
+        """A new anonymous token for a fresh (or the given) client id (the rule under check)."""
         client_id = client_id or f"contract-{uuid.uuid4()}"
         r = self.request(
             "POST", "/api/auth/anonymous-token", headers=self.headers(**{"X-Client-Id": client_id})
         )
-        if r.status_code == 429 and not self.caps.has("control_plane"):
-            raise NotApplicable(
-                "not applicable: needs a new token but the target's token budget is spent "
-                "(429: 10 per IP per 7 days); declare control_plane or run later"
-            )
         data = self.ok(r, "anonymous token")
         expect(isinstance(data.get("token"), str) and data["token"], f"no token in {data!r}")
         return Minted(data["token"], data.get("user_id"), client_id, data)
 
     def token(self, who: str = "a") -> str:
-        """A token for user `who`: minted once per check with a control plane, else once per run."""
+        """A token for user `who` (a fixture): minted once per check with a control plane,
+        else once per run."""
         if who not in self._tokens:
-            self._tokens[who] = self.mint()
+            with self.fixture("an anonymous token"):
+                self._tokens[who] = self.mint()
         return self._tokens[who].token
 
-    def session(self, token: str, name: str = "contract") -> dict[str, Any]:
+    def create_session(self, token: str, name: str = "contract") -> dict[str, Any]:
+        """POST createSession (the rule under check): its data."""
         r = self.request(
             "POST",
             "/api/tasks/me/with-session/nemo_agent",
             headers=self.headers(token),
-            json={"task_name": name},
+            json={"task_name": name, "language": "en"},
         )
         data = self.ok(r, "create session")
         expect(
@@ -275,6 +210,11 @@ class Target:
             f"no session_id in {data!r}",
         )
         return data
+
+    def session(self, token: str, name: str = "contract") -> dict[str, Any]:
+        """A new session (a fixture)."""
+        with self.fixture("a session"):
+            return self.create_session(token, name)
 
     def state(self, token: str, session_id: str) -> dict[str, Any]:
         r = self.request(
@@ -288,29 +228,53 @@ class Target:
             "balance",
         )
 
-    # -- control plane -----------------------------------------------------------------------
+    # -- control plane and virtual time -------------------------------------------------------
     def control(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
-        """Call the control plane (needs control_plane); its `data`."""
-        if not path.startswith("/_mock/clock"):
+        """Call the control plane (a fixture: a refusal errors the check); its `data`."""
+        if path.startswith("/_mock/clock"):
+            self.require("virtual_clock")
+        else:
             self.require("control_plane")
         headers = {"X-Admin-Token": self.caps.admin_token} if self.caps.admin_token else {}
-        r = self.http.request(method, path, json=body, headers=headers)
-        if r.status_code != 200 or r.json().get("code") != 0:
-            raise RuntimeError(
+        try:
+            r = self.http.request(method, path, json=body, headers=headers)
+            answer = r.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise FixtureError(f"control plane {method} {path}: {exc}") from exc
+        if r.status_code != 200 or not isinstance(answer, dict) or answer.get("code") != 0:
+            raise FixtureError(
                 f"control plane {method} {path}: HTTP {r.status_code} {r.text[:200]}"
             )
-        return r.json()["data"]
+        return answer["data"]
+
+    def config(self) -> dict[str, Any]:
+        """GET /_mock/config (cached for the check); empty without a control plane."""
+        if not self.caps.has("control_plane"):
+            return {}
+        if self._config is None:
+            self._config = dict(self.control("GET", "/_mock/config"))
+        return self._config
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         """PATCH /_mock/config for this check only (restored by end_check)."""
-        current = self.control("GET", "/_mock/config")
-        if self._config_backup is None:
-            self._config_backup = {k: current[k] for k in changes if k in current}
-        return dict(self.control("PATCH", "/_mock/config", changes))
+        current = self.config()
+        for key in changes:
+            if key in current and key not in self._config_backup:
+                self._config_backup[key] = current[key]
+        self._config = dict(self.control("PATCH", "/_mock/config", changes))
+        self.note(f"(config for this check: {changes})")
+        return self._config
+
+    def time_scale(self, wanted: float | None = None) -> float:
+        """The target's time scale; with a control plane first set to `wanted` for this check."""
+        config = self.config()
+        if wanted is not None and "time_scale" in config:
+            config = self.configure(time_scale=wanted)
+        scale = config.get("time_scale", 1.0)
+        return float(scale) if isinstance(scale, (int, float)) else 1.0
 
     def advance(self, seconds: float) -> None:
         """Move the target's virtual clock (needs virtual_clock)."""
-        self.require("virtual_clock")
         self.control("POST", "/_mock/clock/advance", {"seconds": seconds})
         self.note(f"(virtual clock advanced {seconds:g} s)")
 
@@ -322,7 +286,8 @@ def envelope_problems(body: Any) -> list[str]:
     """What is wrong with an envelope (empty when it is well-formed and its code is catalogued)."""
     if not isinstance(body, dict):
         return [f"not an object: {type(body).__name__}"]
-    problems = [f"missing key {k!r}" for k in ("code", "message", "data") if k not in body]
+    # `message` is not in the documented answers ({"code":0,"data":{...}}): optional, a string
+    problems = [f"missing key {k!r}" for k in ("code",) if k not in body]
     code = body.get("code")
     if "code" in body and (not isinstance(code, int) or isinstance(code, bool)):
         problems.append(f"code is not an integer: {code!r}")
@@ -330,8 +295,10 @@ def envelope_problems(body: Any) -> list[str]:
         problems.append(f"code {code} is not in the error catalogue")
     if "message" in body and not isinstance(body["message"], str):
         problems.append("message is not a string")
-    if "data" in body and body["data"] is not None and not isinstance(body["data"], dict):
+    if body.get("data") is not None and not isinstance(body["data"], dict):
         problems.append("data is neither an object nor null")
+    if code == 0 and not isinstance(body.get("data"), dict):
+        problems.append("a success (code 0) carries no data object")
     return problems
 
 
