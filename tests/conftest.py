@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,9 @@ settings.register_profile(
 )
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# The public documents (seeds, v1.9) live beside the checkout in ../shared (as CI lays them out);
+# NEMO_SHARED_DIR points elsewhere. Tests that quote them skip, naming this, when they are absent.
+SHARED = Path(os.environ.get("NEMO_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 CLOCK_START = 1_800_000_000.0  # a fixed virtual epoch: tests see the same times on every run
 ATTRIBUTION = {
     "X-Skill-Source": "video-create",

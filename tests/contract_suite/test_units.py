@@ -16,10 +16,11 @@ from nemo_mock.contract_suite.registry import ERROR, FAIL, MUST, NA, PASS, SHOUL
 from nemo_mock.contract_suite.report import as_json, counts, write_junit
 from nemo_mock.contract_suite.runner import exit_status, load
 from nemo_mock.contract_suite.sse_read import Stream, parse_block
+from tests.conftest import SHARED
 
 DOCS = [
-    *sorted(Path("/work/shared/seeds").glob("*.txt")),
-    Path("/work/shared/sources/v1.9-SKILL.md"),
+    *sorted((SHARED / "seeds").glob("*.txt")),
+    SHARED / "sources" / "v1.9-SKILL.md",
 ]
 
 
@@ -68,7 +69,9 @@ def test_every_must_cites_a_binding_sentence() -> None:
             assert any(c.source in ("seeds", "v1.9", "declared") for c in spec.cites), spec.id
 
 
-@pytest.mark.skipif(not all(p.exists() for p in DOCS), reason="needs the shared seed documents")
+@pytest.mark.skipif(
+    not all(p.exists() for p in DOCS), reason=f"needs the seeds in {SHARED} (set NEMO_SHARED_DIR)"
+)
 def test_every_quoted_sentence_is_in_the_documents() -> None:
     """A quote from the seeds or v1.9 appears there word for word (whitespace aside)."""
     text = " ".join(" ".join(p.read_text(encoding="utf-8").split()) for p in DOCS)

@@ -9,10 +9,11 @@ import pytest
 
 from nemo_mock.scenarios import ReferenceAdapter, load_library, run_scenario
 from nemo_mock.scenarios._audit import audit_table
+from tests.conftest import SHARED
 
 LIBRARY = load_library()
-SEEDS = Path("/work/shared/seeds")
-V19 = Path("/work/shared/sources")
+SEEDS = SHARED / "seeds"
+V19 = SHARED / "sources"
 PROTOCOL = Path(__file__).resolve().parents[2] / "scenarios" / "README.md"
 RUNS = [pytest.param(s, v, id=f"{s.name}[{v}]") for s in LIBRARY for v in s.variants("all")]
 
@@ -90,7 +91,8 @@ SOURCES = {
 
 
 @pytest.mark.skipif(
-    not (SEEDS.is_dir() and V19.is_dir()), reason="the seeds are not on this machine"
+    not (SEEDS.is_dir() and V19.is_dir()),
+    reason=f"the seeds are not in {SHARED} (set NEMO_SHARED_DIR)",
 )
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_citations_quote_their_source(source):
