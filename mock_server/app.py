@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from nemo_mock import contracts
-from nemo_mock.server import polled, snapshot
+from nemo_mock.server import polled, snapshot, stores
 from nemo_mock.server.errors import ApiError, Envelope, error_response
 from nemo_mock.server.fault_middleware import FaultMiddleware
 from nemo_mock.server.journal_middleware import JournalMiddleware
@@ -124,6 +124,9 @@ def create_app(
         Middleware(JournalMiddleware, world=world),
         Middleware(FaultMiddleware, world=world),
     ]
+    if world.settings.store != "memory":  # before the state file: a store with state wins
+        stores.attach(world, world.settings.store)
+        middleware.insert(0, Middleware(stores.StoreMiddleware, world=world))
     if world.settings.state_file:
         snapshot.attach(world, world.settings.state_file)
         middleware.insert(0, Middleware(snapshot.AutosaveMiddleware, world=world))

@@ -59,6 +59,12 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
         help="restore state from FILE on start; save it (atomically) on change and on exit",
     )
     p.add_argument(
+        "--store",
+        metavar="URL",
+        help="where state is kept: memory (default), sqlite:PATH (durable: every write committed "
+        "before its response), redis://HOST:PORT/DB",
+    )
+    p.add_argument(
         "--scenario",
         metavar="FILE",
         help="apply a scenario's server block (seed, settings, faults) on start",
@@ -90,6 +96,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             "allow_remote_admin",
             "access_log",
             "state_file",
+            "store",
         )
     }
     for item in args.set or []:
@@ -105,6 +112,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from nemo_mock.server import server_block
     from nemo_mock.server.serving import serve
     from nemo_mock.server.snapshot import SnapshotError
+    from nemo_mock.server.stores import StoreError
     from nemo_mock.server.world import World
 
     faults: list[Any] = []
@@ -129,7 +137,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             serve(settings, world=world, on_ready=ready)
-    except SnapshotError as exc:
+    except (SnapshotError, StoreError) as exc:
         print(f"nemo-mock: {exc}", file=sys.stderr)
         return 2
     print("nemo-mock stopped", flush=True)

@@ -53,6 +53,10 @@ class VirtualClock:
         """JSON-able view: now and time_scale."""
         return {"now": self.now(), "time_scale": self._scale}
 
+    def signature(self) -> tuple[float, float, float]:
+        """Changes exactly when `advance`, `restore` or `set_time_scale` ran (stores compare it)."""
+        return (self._base, self._real0, self._scale)
+
     def restore(self, now: float, time_scale: float) -> None:
         """Set the clock to `now` (used by snapshot restore)."""
         with self._lock:

@@ -28,7 +28,7 @@ from nemo_mock.server.settings import Settings, SettingsError
 from nemo_mock.server.world import World
 
 BLOCK_KEYS = ("seed", "settings", "faults")
-RESTART_ONLY = ("host", "port", "admin_token", "allow_remote_admin", "state_file")
+RESTART_ONLY = ("host", "port", "admin_token", "allow_remote_admin", "state_file", "store")
 
 
 class ScenarioError(ValueError):

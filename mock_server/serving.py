@@ -83,10 +83,12 @@ def serve(
 def _save_state(world: World) -> None:
     """With --state-file: the final save, so a restart loses nothing."""
     from nemo_mock.server.snapshot import autosaver_of
+    from nemo_mock.server.stores import detach
 
     saver = autosaver_of(world)
     if saver is not None:
         saver.save()
+    detach(world)
 
 
 class LiveServer:

@@ -85,6 +85,7 @@ class Settings:
     allow_remote_admin: bool = False
     access_log: bool = False
     state_file: str | None = None
+    store: str = "memory"  # memory | sqlite:PATH | redis://HOST:PORT/DB (mock_server/stores/)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -111,6 +112,8 @@ class Settings:
             value = getattr(self, name)
             if value is not None and value not in known:
                 raise SettingsError(f"{name} must be one of {sorted(known)}")
+        if self.store != "memory" and not self.store.startswith(("sqlite:", "redis://")):
+            raise SettingsError("store must be memory, sqlite:PATH or redis://HOST:PORT/DB")
 
     def merged(self, overrides: Mapping[str, Any]) -> Settings:
         """A copy with `overrides` applied; values are coerced from strings; unknown names raise."""

@@ -33,8 +33,20 @@ class Runtime:
     autosaver: Autosaver | None = None  # set by snapshot.attach when --state-file is given
 
 
+#: World attributes whose contents a store keeps (mock_server/stores/kept.py wraps them)
+KEPT_TABLES = frozenset({"users", "tokens", "sessions", "renders", "claims", "mints"})
+
+
 class World:
     """Tokens, users, sessions, credits, renders, the clock and the journal."""
+
+    kept: Any = None  # the store's change tracker (stores/kept.py); None: memory only
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # store hook: a table assigned while a store is attached (reset, restore) is tracked
+        if name in KEPT_TABLES and self.kept is not None:
+            value = self.kept.table(name, value)
+        object.__setattr__(self, name, value)
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()

@@ -24,7 +24,15 @@ from nemo_mock.server.model import Token
 from nemo_mock.server.settings import SettingsError
 
 LOOPBACK = ("127.", "::1", "::ffff:127.", "localhost", "testclient")
-FROZEN_AT_RUNTIME = ("host", "port", "admin_token", "allow_remote_admin", "state_file", "seed")
+FROZEN_AT_RUNTIME = (
+    "host",
+    "port",
+    "admin_token",
+    "allow_remote_admin",
+    "state_file",
+    "store",
+    "seed",
+)
 
 
 def guard(request: Request) -> None:

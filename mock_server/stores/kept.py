@@ -1,0 +1,251 @@
+"""The change tracker between the World and a store: write-through, reads never leave memory.
+
+The World keeps its dicts (users, tokens, sessions, renders, claims) and the mint log as before;
+with a store they are `KeptDict`/`KeptDeque`s that note every insert and delete, and each entity
+notes its own attribute changes (`model.Tracked`). `flush()` writes what changed as one batch:
+the entities, and the meta rows (clock, id counters, mint log, fault rules with counters, seed)
+when they differ from what was last written. The store middleware (`attach.py`) flushes before a
+response starts and before every body chunk, so nothing a client was told is lost by a crash;
+changes made off a request (a turn whose client left) are flushed on the next loop iteration.
+
+Soft changes — a session's `last_active`, touched by every poll — are written at most once a
+second, not before the response: a crash loses at most a second of idle-timer progress, never a
+write a client made. Persisting each poll would put a disk write on the polled-read path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from nemo_mock.server.model import dump
+from nemo_mock.server.stores.base import Row, Store
+
+if TYPE_CHECKING:
+    from nemo_mock.server.world import World
+
+#: World attribute -> store kind of the entity tables it holds
+TABLES = {
+    "users": "user",
+    "tokens": "token",
+    "sessions": "session",
+    "renders": "render",
+    "claims": "claim",
+}
+SOFT_FIELDS = frozenset({"last_active"})
+SOFT_DELAY = 1.0  # real seconds between writes of soft changes
+
+
+class _Handle:
+    """What a kept entity carries (`_kept`): where it lives, and whom to tell about changes."""
+
+    __slots__ = ("key", "kind", "kept")
+
+    def __init__(self, kept: Kept, kind: str, key: str) -> None:
+        self.kept, self.kind, self.key = kept, kind, key
+
+    def changed(self, entity: Any, name: str) -> None:
+        if name in SOFT_FIELDS:
+            self.kept.mark_soft(self.kind, self.key, entity)
+        else:
+            self.kept.mark(self.kind, self.key, entity)
+
+
+class KeptDict(dict[str, Any]):
+    """A World table that tells the tracker about inserts and deletes."""
+
+    def __init__(self, kept: Kept, kind: str, items: dict[str, Any]) -> None:
+        super().__init__(items)
+        self._kept_by, self._kind = kept, kind
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._kept_by.adopt(self._kind, key, value)
+        self._kept_by.mark(self._kind, key, value)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._kept_by.mark(self._kind, key, None)
+
+    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+        had = key in self
+        value = super().pop(key, *default)
+        if had:
+            self._kept_by.mark(self._kind, key, None)
+        return value
+
+    def clear(self) -> None:
+        for key in list(self):
+            self._kept_by.mark(self._kind, key, None)
+        super().clear()
+
+
+class KeptDeque(deque[tuple[str, float]]):
+    """The mint log (ip, virtual time): appends and expiries mark it for the next flush."""
+
+    def __init__(self, kept: Kept, items: Iterable[tuple[str, float]]) -> None:
+        super().__init__(items)
+        self._kept_by = kept
+
+    def append(self, item: tuple[str, float]) -> None:
+        super().append(item)
+        self._kept_by.mark_meta("mints")
+
+    def popleft(self) -> tuple[str, float]:
+        item = super().popleft()
+        self._kept_by.mark_meta("mints")
+        return item
+
+
+class Kept:
+    """Tracks one World's changes and writes them to `store` in batches."""
+
+    def __init__(self, world: World, store: Store) -> None:
+        self.world, self.store = world, store
+        self.writes = 0  # batches written (tests and the bench read it)
+        self.closed = False  # the store was closed (shutdown): changes are no longer written
+        self._dirty: dict[tuple[str, str], Any] = {}
+        self._soft: dict[tuple[str, str], Any] = {}
+        self._clear: set[str] = set()
+        self._meta: set[str] = set()
+        self._last: dict[str, Any] = {}
+        self._scheduled = False
+        self._soft_scheduled = False
+
+    # -- what the World calls --------------------------------------------------------------
+    def table(self, name: str, value: Any) -> Any:
+        """Wrap a table assigned to the World; the old rows of its kind are replaced."""
+        if name == "mints":
+            self.mark_meta("mints")
+            return value if isinstance(value, KeptDeque) else KeptDeque(self, value)
+        kind = TABLES[name]
+        if isinstance(value, KeptDict) and value._kept_by is self:
+            return value
+        wrapped = KeptDict(self, kind, dict(value))
+        self._clear.add(kind)
+        self._dirty = {k: v for k, v in self._dirty.items() if k[0] != kind}
+        self._soft = {k: v for k, v in self._soft.items() if k[0] != kind}
+        for key, entity in wrapped.items():
+            self.adopt(kind, key, entity)
+            self.mark(kind, key, entity)
+        return wrapped
+
+    def adopt(self, kind: str, key: str, entity: Any) -> None:
+        """Let `entity` report its own attribute changes."""
+        object.__setattr__(entity, "_kept", _Handle(self, kind, key))
+
+    def mark(self, kind: str, key: str, entity: Any) -> None:
+        """`entity` (None: deleted) must be written by the next flush."""
+        self._dirty[(kind, key)] = entity
+        self._soft.pop((kind, key), None)
+        self._schedule()
+
+    def mark_soft(self, kind: str, key: str, entity: Any) -> None:
+        """A soft change: written within SOFT_DELAY, or with the next hard change."""
+        if (kind, key) in self._dirty:
+            return
+        self._soft[(kind, key)] = entity
+        if not self._soft_scheduled:
+            loop = _running_loop()
+            if loop is not None:
+                self._soft_scheduled = True
+                loop.call_later(SOFT_DELAY, self._flush_soft)
+
+    def mark_meta(self, name: str) -> None:
+        """A meta row (e.g. `mints`) must be written by the next flush."""
+        self._meta.add(name)
+        self._schedule()
+
+    # -- writing ---------------------------------------------------------------------------
+    def pending(self) -> bool:
+        """Something is waiting to be written (cheap: called before every response)."""
+        return bool(self._dirty or self._meta or self._clear) or self._meta_changed()
+
+    def flush(self, soft: bool = False) -> bool:
+        """Write what changed as one batch; True when a batch was written."""
+        self._scheduled = False
+        if self.closed:
+            return False
+        meta = self._meta_rows()
+        if not (self._dirty or self._clear or meta or (soft and self._soft)):
+            return False
+        changes = dict(self._soft) if soft else {}
+        changes.update(self._dirty)
+        puts: list[Row] = [
+            (kind, key, dump(entity)) for (kind, key), entity in changes.items() if entity
+        ]
+        deletes = [(kind, key) for (kind, key), entity in changes.items() if entity is None]
+        puts.extend(("meta", name, value) for name, value in meta.items())
+        clear = sorted(self._clear)
+        self._dirty, self._clear, self._meta = {}, set(), set()
+        if soft:
+            self._soft = {}
+        else:
+            for k in changes:
+                self._soft.pop(k, None)
+        self.store.write(puts, deletes, clear)
+        self.writes += 1
+        return True
+
+    def _flush_soft(self) -> None:
+        self._soft_scheduled = False
+        self.flush(soft=True)
+
+    def _schedule(self) -> None:
+        if self._scheduled:
+            return
+        loop = _running_loop()
+        if loop is not None:
+            self._scheduled = True
+            loop.call_soon(self.flush)
+
+    # -- meta rows -------------------------------------------------------------------------
+    def _meta_values(self) -> dict[str, Any]:
+        w = self.world
+        return {
+            "seed": w.settings.seed,
+            "clock": w.clock.signature(),
+            "ids": sum(w.ids.counts.values()),
+            "faults": json.dumps(w.faults.dump(), sort_keys=True) if len(w.faults) else "",
+        }
+
+    def _meta_changed(self) -> bool:
+        return self._meta_values() != self._last.get("_signature")
+
+    def _meta_rows(self) -> dict[str, Any]:
+        """The meta rows to write: those marked and those whose signature moved."""
+        w = self.world
+        sig = self._meta_values()
+        old = self._last.get("_signature") or {}
+        names = set(self._meta) | {k for k in sig if sig[k] != old.get(k)}
+        if self._clear:
+            names |= set(sig) | {"mints"}
+        rows: dict[str, Any] = {}
+        for name in names:
+            if name == "clock":
+                rows["clock"] = w.clock.state()
+            elif name == "ids":
+                rows["ids"] = dict(w.ids.counts)
+            elif name == "faults":
+                rows["faults"] = w.faults.dump()
+            elif name == "mints":
+                rows["mints"] = [list(m) for m in w.mints]
+            elif name == "seed":
+                rows["seed"] = w.settings.seed
+        self._last["_signature"] = sig
+        return rows
+
+    def settle(self) -> None:
+        """Forget pending work without writing (after loading: memory equals the store)."""
+        self._dirty, self._soft, self._clear, self._meta = {}, {}, set(), set()
+        self._last["_signature"] = self._meta_values()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
