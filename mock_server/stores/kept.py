@@ -42,7 +42,7 @@ SOFT_DELAY = 1.0  # real seconds between writes of soft changes
 class _Handle:
     """What a kept entity carries (`_kept`): where it lives, and whom to tell about changes."""
 
-    __slots__ = ("key", "kind", "kept")
+    __slots__ = ("kept", "key", "kind")
 
     def __init__(self, kept: Kept, kind: str, key: str) -> None:
         self.kept, self.kind, self.key = kept, kind, key
