@@ -1,4 +1,4 @@
-"""The store contract (mock_server/stores/base.py), run against every store: memory, sqlite, redis."""
+"""The store contract (mock_server/stores/base.py), run against memory, sqlite and redis."""
 
 from __future__ import annotations
 
