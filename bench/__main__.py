@@ -1,7 +1,7 @@
 """`python -m bench [--quick] [NAME ...]`: run the benchmarks, print tables, write results.
 
-Names: asgi, throughput, sse, upload, timecomp (default: all of them, in that order). Peers are
-separate: `python -m bench.peers`. Results go to bench/results/latest.json (git-ignored).
+Names: asgi, throughput, sse, upload, timecomp, stores (default: all of them, in that order).
+Peers are separate: `python -m bench.peers`. Results go to bench/results/latest.json (git-ignored).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from bench import _proc, _report
 
-NAMES = ("asgi", "timecomp", "upload", "throughput", "sse")
+NAMES = ("asgi", "timecomp", "upload", "throughput", "sse", "stores")
 
 
 def _runner(name: str, args: argparse.Namespace) -> Callable[[], dict[str, Any]]:
@@ -33,6 +33,10 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], dict[str, Any]]
         steps = [int(s) for s in args.steps.split(",")] if args.steps else None
         servers = tuple(args.sse_servers.split(","))
         return lambda: sse.run(args.quick, steps=steps, servers=servers, prelude=args.prelude)
+    if name == "stores":
+        from bench import stores
+
+        return lambda: stores.run(args.quick, tool=args.tool)
     if name == "upload":
         from bench import upload
 

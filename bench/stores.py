@@ -1,0 +1,142 @@
+"""Stores side by side: polled reads and writes with `--store memory`, `sqlite:` and `redis://`.
+
+Each store runs as `nemo-mock serve --store URL` (a subprocess, as users start it); redis:// gets a
+private redis-server on a free loopback port (skipped when redis-server is not installed). Runs are
+interleaved (every store, then repeat) so machine noise hits each row alike; the table shows
+medians and the ratio to memory measured in the same run.
+
+- polled reads: GET state/latest of one session under keep-alive load (bench/_load.py or wrk);
+- writes: 8 threads creating sessions back to back (httpx), the rate of acknowledged writes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import _api, _load, _proc
+from bench._report import median, table
+
+TARGET_SQLITE_READS = 0.8
+WRITERS = 8
+
+
+def _redis_server(workdir: Path) -> _proc.Server | None:
+    exe = shutil.which("redis-server")
+    if exe is None:
+        return None
+    port = _proc.free_port()
+    argv = [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir)]
+    argv += ["--save", "", "--appendonly", "no"]
+    return _proc.Server("redis", argv, url=f"http://127.0.0.1:{port}")
+
+
+def _writes(url: str, seconds: float) -> float:
+    """Acknowledged session creations per second from WRITERS threads."""
+    counts = [0] * WRITERS
+    stop = time.monotonic() + seconds
+
+    def writer(i: int) -> None:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            tok = _api.token(http)
+            while time.monotonic() < stop:
+                _api.session(http, tok)
+                counts[i] += 1
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 30)
+    return sum(counts) / (time.monotonic() - t0)
+
+
+def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
+    duration, repeats, warmup = (2.0, 1, 0.5) if quick else (8.0, 3, 1.0)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-stores-"))
+    redis = _redis_server(tmp)
+    stores = {"memory": "memory", "sqlite": f"sqlite:{tmp / 'state.db'}"}
+    servers: dict[str, _proc.Server] = {}
+    try:
+        if redis is not None:
+            redis.start()
+            stores["redis"] = redis.url.replace("http://", "redis://") + "/0"
+        for name, url in stores.items():
+            servers[name] = _proc.emulator(f"emulator-{name}", flags=["--store", url])
+            servers[name].start()
+        paths: dict[str, tuple[str, dict[str, str]]] = {}
+        for name, srv in servers.items():
+            with httpx.Client(base_url=srv.url, timeout=10) as http:
+                tok = _api.token(http)
+                sid = _api.session(http, tok)
+                path = f"/api/state/nemo_agent/me/{sid}/latest"
+                _api.envelope(http.get(path, headers=_api.headers(tok)))
+                paths[name] = (path, _api.headers(tok))
+        reads: dict[str, list[_load.LoadResult]] = {n: [] for n in servers}
+        writes: dict[str, list[float]] = {n: [] for n in servers}
+        for _ in range(repeats):
+            for name, srv in servers.items():
+                path, hdr = paths[name]
+                res = _load.run(srv.url, path, hdr, duration, tool=tool, warmup=warmup)
+                reads[name].append(res)
+                writes[name].append(_writes(srv.url, duration / 2))
+    finally:
+        for srv in servers.values():
+            srv.stop()
+        if redis is not None:
+            redis.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    base_r = median([r.rps for r in reads["memory"]])
+    base_w = median(writes["memory"])
+    rows, data = [], []
+    for name in servers:
+        rps = median([r.rps for r in reads[name]])
+        wps = median(writes[name])
+        item = {
+            "store": name,
+            "read_rps": rps,
+            "read_p99_ms": median([r.p99_ms for r in reads[name]]),
+            "read_ratio": rps / base_r if base_r else float("nan"),
+            "read_errors": sum(r.errors for r in reads[name]),
+            "write_rps": wps,
+            "write_ratio": wps / base_w if base_w else float("nan"),
+        }
+        data.append(item)
+        rows.append(
+            [
+                f"{name} x1",
+                rps,
+                item["read_p99_ms"],
+                f"{item['read_ratio']:.2f}x",
+                item["read_errors"],
+                wps,
+                f"{item['write_ratio']:.2f}x",
+            ]
+        )
+    print(
+        table(
+            f"Stores ({reads['memory'][0].tool}, polled reads 64 connections {duration:.0f}s; "
+            f"writes {WRITERS} threads {duration / 2:.0f}s; x {repeats}, medians; shared machine)",
+            ["store", "reads/s", "p99 ms", "vs memory", "errors", "writes/s", "vs memory"],
+            rows,
+        )
+    )
+    if redis is None:
+        print("redis: not measured (redis-server not installed: Debian package `redis-server`)")
+    print("redis x2 workers: not measured (several workers sharing one world are not built yet)")
+    sqlite = next(d for d in data if d["store"] == "sqlite")
+    ok = sqlite["read_ratio"] >= TARGET_SQLITE_READS
+    summary = (
+        f"stores: sqlite polled reads {sqlite['read_ratio']:.2f}x memory "
+        f"(target >= {TARGET_SQLITE_READS}x: {'PASS' if ok else 'FAIL'}); "
+        f"sqlite writes {sqlite['write_ratio']:.2f}x memory"
+    )
+    print(summary)
+    return {"rows": data, "pass": ok, "summary": summary, "duration": duration}
