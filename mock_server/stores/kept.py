@@ -70,7 +70,7 @@ class KeptDict(dict[str, Any]):
         super().__delitem__(key)
         self._kept_by.mark(self._kind, key, None)
 
-    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, key: str, *default: Any) -> Any:
         had = key in self
         value = super().pop(key, *default)
         if had:

@@ -76,7 +76,7 @@ class RedisStore:
             pipe.delete(_key(kind))
         for kind, key in deletes:
             pipe.hdel(_key(kind), key)
-        by_kind: dict[str, dict[str, bytes]] = {}
+        by_kind: dict[str, dict[Any, Any]] = {}  # redis-py types its mapping invariantly
         for kind, key, value in puts:
             by_kind.setdefault(kind, {})[key] = orjson.dumps(value)
         for kind, mapping in by_kind.items():
