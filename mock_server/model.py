@@ -11,22 +11,8 @@ from nemo_mock import contracts
 T = TypeVar("T")
 
 
-class Tracked:
-    """An entity that reports attribute changes to the store's change tracker, once it is kept.
-
-    `mock_server/stores/kept.py` sets `_kept` on entities it keeps; without it (the memory store)
-    an attribute change costs one dict lookup more than before.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        kept = self.__dict__.get("_kept")
-        if kept is not None:
-            kept.changed(self, name)
-
-
 @dataclass
-class User(Tracked):
+class User:
     """An account: anonymous (keyed by client id) or registered (made through the control plane)."""
 
     id: str
@@ -42,7 +28,7 @@ class User(Tracked):
 
 
 @dataclass
-class Token(Tracked):
+class Token:
     """A bearer token; never logged in clear (the journal shows a fingerprint)."""
 
     value: str
@@ -59,7 +45,7 @@ class Token(Tracked):
 
 
 @dataclass
-class Session(Tracked):
+class Session:
     """An editing session with its timeline state; `version` grows with every change."""
 
     id: str
@@ -89,7 +75,7 @@ class Session(Tracked):
 
 
 @dataclass
-class Render(Tracked):
+class Render:
     """A render (export) job; its status is a pure function of the virtual clock (renders.py)."""
 
     id: str
@@ -107,7 +93,7 @@ class Render(Tracked):
 
 
 @dataclass
-class Claim(Tracked):
+class Claim:
     """A claim token: lets a browser open a session's page without the bearer token."""
 
     value: str

@@ -2,11 +2,13 @@
 
 The World keeps its dicts (users, tokens, sessions, renders, claims) and the mint log as before;
 with a store they are `KeptDict`/`KeptDeque`s that note every insert and delete, and each entity
-notes its own attribute changes (`model.Tracked`). `flush()` writes what changed as one batch:
-the entities, and the meta rows (clock, id counters, mint log, fault rules with counters, seed)
-when they differ from what was last written. The store middleware (`attach.py`) flushes before a
-response starts and before every body chunk, so nothing a client was told is lost by a crash;
-changes made off a request (a turn whose client left) are flushed on the next loop iteration.
+they hold becomes an instance of a tracked subclass of its class that notes its own attribute
+changes (so with the memory store an attribute change costs exactly what it did before).
+`flush()` writes what changed as one batch: the entities, and the meta rows (clock, id counters,
+mint log, fault rules with counters, seed) when they differ from what was last written. The
+store middleware (`attach.py`) flushes before a response starts and before every body chunk, so
+nothing a client was told is lost by a crash; changes made off a request (a turn whose client
+left) are flushed on the next loop iteration.
 
 Soft changes — a session's `last_active`, touched by every poll — are written at most once a
 second, not before the response: a crash loses at most a second of idle-timer progress, never a
@@ -16,6 +18,7 @@ write a client made. Persisting each poll would put a disk write on the polled-r
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections import deque
 from collections.abc import Iterable
@@ -136,6 +139,7 @@ class Kept:
     def adopt(self, kind: str, key: str, entity: Any) -> None:
         """Let `entity` report its own attribute changes."""
         object.__setattr__(entity, "_kept", _Handle(self, kind, key))
+        object.__setattr__(entity, "__class__", tracked_class(entity.__class__))
 
     def mark(self, kind: str, key: str, entity: Any) -> None:
         """`entity` (None: deleted) must be written by the next flush."""
@@ -242,6 +246,26 @@ class Kept:
         """Forget pending work without writing (after loading: memory equals the store)."""
         self._dirty, self._soft, self._clear, self._meta = {}, {}, set(), set()
         self._last["_signature"] = self._meta_values()
+
+
+@functools.cache
+def tracked_class(cls: Any) -> Any:
+    """`cls` with a `__setattr__` that reports each change to the entity's `_kept` handle."""
+    if getattr(cls, "_is_tracked", False):
+        return cls
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        self._kept.changed(self, name)
+
+    def __eq__(self: Any, other: Any) -> Any:  # a kept entity equals its plain twin
+        if not isinstance(other, cls):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in cls.__dataclass_fields__)
+
+    namespace = {"__setattr__": __setattr__, "__eq__": __eq__, "_is_tracked": True}
+    namespace.update(__module__=cls.__module__, __qualname__=cls.__qualname__)
+    return type(cls.__name__, (cls,), namespace)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
