@@ -22,6 +22,7 @@ from nemo_mock.server.settings import Settings
 
 if TYPE_CHECKING:
     from nemo_mock.server.snapshot import Autosaver
+    from nemo_mock.server.stores.kept import Kept
     from nemo_mock.server.turns import Turns
 
 
@@ -40,7 +41,7 @@ KEPT_TABLES = frozenset({"users", "tokens", "sessions", "renders", "claims", "mi
 class World:
     """Tokens, users, sessions, credits, renders, the clock and the journal."""
 
-    kept: Any = None  # the store's change tracker (stores/kept.py); None: memory only
+    kept: Kept | None = None  # the store's change tracker (stores/kept.py); None: memory only
 
     def __setattr__(self, name: str, value: Any) -> None:
         # store hook: a table assigned while a store is attached (reset, restore) is tracked

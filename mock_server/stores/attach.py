@@ -16,8 +16,6 @@ from nemo_mock.server.stores.kept import TABLES, Kept
 from nemo_mock.server.stores.urls import open_store
 from nemo_mock.server.world import World
 
-EXTRA = "store"
-
 
 def snapshot_of(rows: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """The store's rows as a `/_mock/state` snapshot, or None when the store is empty."""
@@ -35,8 +33,7 @@ def snapshot_of(rows: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
 
 def kept_of(world: World) -> Kept | None:
     """The World's change tracker, when a store is attached."""
-    kept = world.runtime.extras.get(EXTRA)
-    return kept if isinstance(kept, Kept) else None
+    return world.kept
 
 
 def attach(world: World, url: str) -> bool:
@@ -63,11 +60,10 @@ def attach(world: World, url: str) -> bool:
         kept.settle()  # memory now equals the store
     else:
         kept.flush()
-    world.runtime.extras[EXTRA] = kept
     path = world.settings.state_file
     if data is not None and path and snapshot.autosaver_of(world) is None:
         # the store is newer than any debounced state file: keep saving to it, not restoring it
-        world.runtime.extras["autosaver"] = snapshot.Autosaver(world, path)
+        world.runtime.autosaver = snapshot.Autosaver(world, path)
     return data is not None
 
 
