@@ -6,7 +6,9 @@ interleaved (every store, then repeat) so machine noise hits each row alike; the
 medians and the ratio to memory measured in the same run.
 
 - polled reads: GET state/latest of one session under keep-alive load (bench/_load.py or wrk);
-- writes: 8 threads creating sessions back to back (httpx), the rate of acknowledged writes.
+- writes: 8 threads creating sessions back to back (httpx), the rate of acknowledged writes;
+- SSE streams: bench/sse.py's step loop (stalled turns, a heartbeat a second, a step fails when one
+  is > 1 s late) against each store alone, in a fresh emulator and a fresh database.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench import _api, _load, _proc
+from bench import _api, _load, _proc, sse
 from bench._report import median, table
 
 TARGET_SQLITE_READS = 0.8
@@ -58,6 +60,22 @@ def _writes(url: str, seconds: float) -> float:
     return sum(counts) / (time.monotonic() - t0)
 
 
+def _sse_capacity(stores: dict[str, str], quick: bool) -> dict[str, dict[str, Any]]:
+    """Streams held per store (each alone, fresh emulator; sqlite gets a fresh file)."""
+    steps = [200, 500] if quick else [500, 1000, 2000, 4000]
+    window, settle, budget = (3.0, 1.5, 25.0) if quick else (6.0, 2.0, 120.0)
+    out: dict[str, dict[str, Any]] = {}
+    for i, (name, url) in enumerate(stores.items()):
+        if name == "sqlite":
+            url = url.replace("state.db", "sse.db")
+        elif name == "redis":
+            url = url.rsplit("/", 1)[0] + f"/{i + 1}"
+        server = _proc.emulator(f"emulator-sse-{name}", settings=sse.STALL, flags=["--store", url])
+        with server:
+            out[name] = sse.measure(server, steps, window, settle, budget, True)
+    return out
+
+
 def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
     duration, repeats, warmup = (2.0, 1, 0.5) if quick else (8.0, 3, 1.0)
     tmp = Path(tempfile.mkdtemp(prefix="bench-stores-"))
@@ -87,6 +105,9 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
                 res = _load.run(srv.url, path, hdr, duration, tool=tool, warmup=warmup)
                 reads[name].append(res)
                 writes[name].append(_writes(srv.url, duration / 2))
+        for srv in servers.values():
+            srv.stop()
+        streams = _sse_capacity(stores, quick)
     finally:
         for srv in servers.values():
             srv.stop()
@@ -95,6 +116,7 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
     base_r = median([r.rps for r in reads["memory"]])
     base_w = median(writes["memory"])
+    base_s = streams["memory"]["held"]
     rows, data = [], []
     for name in servers:
         rps = median([r.rps for r in reads[name]])
@@ -107,6 +129,9 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
             "read_errors": sum(r.errors for r in reads[name]),
             "write_rps": wps,
             "write_ratio": wps / base_w if base_w else float("nan"),
+            "sse_held": streams[name]["held"],
+            "sse_stopped": streams[name]["stopped"],
+            "sse_ratio": streams[name]["held"] / base_s if base_s else float("nan"),
         }
         data.append(item)
         rows.append(
@@ -118,13 +143,25 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
                 item["read_errors"],
                 wps,
                 f"{item['write_ratio']:.2f}x",
+                item["sse_held"],
+                f"{item['sse_ratio']:.2f}x",
             ]
         )
     print(
         table(
             f"Stores ({reads['memory'][0].tool}, polled reads 64 connections {duration:.0f}s; "
             f"writes {WRITERS} threads {duration / 2:.0f}s; x {repeats}, medians; shared machine)",
-            ["store", "reads/s", "p99 ms", "vs memory", "errors", "writes/s", "vs memory"],
+            [
+                "store",
+                "reads/s",
+                "p99 ms",
+                "vs memory",
+                "errors",
+                "writes/s",
+                "vs memory",
+                "SSE held",
+                "vs memory",
+            ],
             rows,
         )
     )
@@ -136,7 +173,8 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
     summary = (
         f"stores: sqlite polled reads {sqlite['read_ratio']:.2f}x memory "
         f"(target >= {TARGET_SQLITE_READS}x: {'PASS' if ok else 'FAIL'}); "
-        f"sqlite writes {sqlite['write_ratio']:.2f}x memory"
+        f"sqlite writes {sqlite['write_ratio']:.2f}x memory; SSE streams held "
+        + ", ".join(f"{d['store']} {d['sse_held']:,}" for d in data)
     )
     print(summary)
     return {"rows": data, "pass": ok, "summary": summary, "duration": duration}

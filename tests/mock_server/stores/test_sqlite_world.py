@@ -205,3 +205,19 @@ def test_an_unknown_store_is_a_settings_error() -> None:
     args = build_parser().parse_args(["serve", "--store", "postgres://x"])
     with pytest.raises(SettingsError, match="store must be"):
         settings_from_args(args)
+
+
+def test_a_store_with_state_wins_over_an_older_state_file(
+    open_api: Any, db: Path, tmp_path: Path
+) -> None:
+    """With --store and --state-file, the store (written before each answer) is restored."""
+    from nemo_mock.server.snapshot import dump_world, write_atomic
+
+    state_file = tmp_path / "state.json"
+    older = Api(make_settings())
+    older.token("stale-client")
+    write_atomic(state_file, dump_world(older.world))
+    api = open_api()
+    api.token("kept-client")
+    again = open_api(state_file=str(state_file))
+    assert [t.client_id for t in again.world.tokens.values()] == ["kept-client"]
