@@ -45,12 +45,15 @@ SOFT_DELAY = 1.0  # real seconds between writes of soft changes
 class _Handle:
     """What a kept entity carries (`_kept`): where it lives, and whom to tell about changes."""
 
-    __slots__ = ("kept", "key", "kind")
+    __slots__ = ("kept", "key", "kind", "live")
 
     def __init__(self, kept: Kept, kind: str, key: str) -> None:
         self.kept, self.kind, self.key = kept, kind, key
+        self.live = True  # False once the entity left its table: its changes are no one's
 
     def changed(self, entity: Any, name: str) -> None:
+        if not self.live:
+            return
         if name in SOFT_FIELDS:
             self.kept.mark_soft(self.kind, self.key, entity)
         else:
@@ -65,25 +68,53 @@ class KeptDict(dict[str, Any]):
         self._kept_by, self._kind = kept, kind
 
     def __setitem__(self, key: str, value: Any) -> None:
+        old = self.get(key)
+        if old is not None and old is not value:
+            _release(old)
         super().__setitem__(key, value)
         self._kept_by.adopt(self._kind, key, value)
         self._kept_by.mark(self._kind, key, value)
 
     def __delitem__(self, key: str) -> None:
+        _release(self[key])
         super().__delitem__(key)
         self._kept_by.mark(self._kind, key, None)
 
     def pop(self, key: str, *default: Any) -> Any:
-        had = key in self
-        value = super().pop(key, *default)
-        if had:
-            self._kept_by.mark(self._kind, key, None)
+        if key not in self:
+            return super().pop(key, *default)
+        value = super().pop(key)
+        _release(value)
+        self._kept_by.mark(self._kind, key, None)
         return value
 
     def clear(self) -> None:
-        for key in list(self):
+        for key, value in self.items():
+            _release(value)
             self._kept_by.mark(self._kind, key, None)
         super().clear()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def popitem(self) -> tuple[str, Any]:
+        key, value = super().popitem()
+        _release(value)
+        self._kept_by.mark(self._kind, key, None)
+        return key, value
+
+
+def _release(entity: Any) -> None:
+    """`entity` left its table: later changes to it are not written under its old key."""
+    handle = getattr(entity, "_kept", None)
+    if isinstance(handle, _Handle):
+        handle.live = False
 
 
 class KeptDeque(deque[tuple[str, float]]):
@@ -127,6 +158,10 @@ class Kept:
         kind = TABLES[name]
         if isinstance(value, KeptDict) and value._kept_by is self:
             return value
+        previous = self.world.__dict__.get(name)
+        if isinstance(previous, KeptDict):  # a reset or restore: the old entities are no one's
+            for entity in previous.values():
+                _release(entity)
         wrapped = KeptDict(self, kind, dict(value))
         self._clear.add(kind)
         self._dirty = {k: v for k, v in self._dirty.items() if k[0] != kind}

@@ -221,3 +221,51 @@ def test_a_store_with_state_wins_over_an_older_state_file(
     api.token("kept-client")
     again = open_api(state_file=str(state_file))
     assert [t.client_id for t in again.world.tokens.values()] == ["kept-client"]
+
+
+@pytest.mark.parametrize("how", ["del", "pop", "popitem", "clear"])
+def test_a_removed_entity_leaves_the_file(open_api: Any, db: Path, how: str) -> None:
+    """However an entity leaves a World table, its row leaves the store."""
+    api = open_api()
+    sid = api.session(api.token())["session_id"]
+    sessions = api.world.sessions
+    if how == "del":
+        del sessions[sid]
+    elif how == "pop":
+        sessions.pop(sid)
+    elif how == "popitem":
+        sessions.popitem()
+    else:
+        sessions.clear()
+    api.http.get("/_mock/health")  # any exchange commits what is pending
+    assert rows_in_file(db, "session") == {}
+
+
+@pytest.mark.parametrize("how", ["setitem", "setdefault", "update"])
+def test_an_added_entity_reaches_the_file(open_api: Any, db: Path, how: str) -> None:
+    """However an entity enters a World table, its row reaches the store."""
+    api = open_api()
+    sid = api.session(api.token())["session_id"]
+    session = api.world.sessions.pop(sid)
+    session.id = "copy"
+    if how == "setitem":
+        api.world.sessions["copy"] = session
+    elif how == "setdefault":
+        api.world.sessions.setdefault("copy", session)
+    else:
+        api.world.sessions.update({"copy": session})
+    session.name = "renamed after insertion"
+    api.http.get("/_mock/health")
+    rows = rows_in_file(db, "session")
+    assert set(rows) == {"copy"} and rows["copy"]["name"] == "renamed after insertion"
+
+
+def test_an_entity_forgotten_by_a_reset_stays_out_of_the_file(open_api: Any, db: Path) -> None:
+    """After a reset, a change to an old session (a turn still running) is not written back."""
+    api = open_api()
+    sid = api.session(api.token())["session_id"]
+    old = api.world.sessions[sid]
+    api.http.post("/_mock/reset")
+    api.world.change(old, name="changed after the reset")
+    api.http.get("/_mock/health")
+    assert rows_in_file(db, "session") == {}
