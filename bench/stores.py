@@ -27,6 +27,7 @@ from bench._report import median, table
 
 TARGET_SQLITE_READS = 0.8
 WRITERS = 8
+LIMITS = {"tokens_per_ip": 1_000_000}  # every write round mints WRITERS tokens from 127.0.0.1
 
 
 def _redis_server(workdir: Path) -> _proc.Server | None:
@@ -87,7 +88,9 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
             redis.start()
             stores["redis"] = redis.url.replace("http://", "redis://") + "/0"
         for name, url in stores.items():
-            servers[name] = _proc.emulator(f"emulator-{name}", flags=["--store", url])
+            servers[name] = _proc.emulator(
+                f"emulator-{name}", settings=LIMITS, flags=["--store", url]
+            )
             servers[name].start()
         paths: dict[str, tuple[str, dict[str, str]]] = {}
         for name, srv in servers.items():
