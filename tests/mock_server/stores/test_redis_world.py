@@ -73,3 +73,21 @@ def test_a_restarted_emulator_gives_back_sessions_and_credits(open_api: Any) -> 
     balance = again.http.get("/api/credits/balance/simple", headers=h).json()["data"]
     assert state["state"]["draft"] == draft
     assert balance == {"available": 42, "frozen": 0, "total": 42}
+
+
+def test_a_second_emulator_on_the_same_database_is_refused(url: str) -> None:
+    """One process owns a Redis database: a second would keep a diverging copy in memory."""
+    from nemo_mock.server.stores import StoreError
+
+    first = open_store(url)
+    try:
+        with pytest.raises(StoreError, match="in use"):
+            open_store(url)
+    finally:
+        first.close()
+
+
+def test_a_closed_owner_leaves_the_database_to_the_next(url: str) -> None:
+    """Closing the store drops its lease at once (a restart does not wait for it to lapse)."""
+    open_store(url).close()
+    open_store(url).close()
