@@ -59,8 +59,15 @@ def _header(raw: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     return None
 
 
-def answer(world: World, scope: Mapping[str, Any]) -> tuple[int, int, bytes] | None:
-    """(HTTP status, body code, envelope bytes) for a polled GET, or None to take the route."""
+def answer(
+    world: World, scope: Mapping[str, Any], notes: dict[str, Any] | None = None
+) -> tuple[int, int, bytes] | None:
+    """(HTTP status, body code, envelope bytes) for a polled GET, or None to take the route.
+
+    `notes` receives what the journal records of the answer (state_version, render_status), as
+    the routes note it.
+    """
+    notes = {} if notes is None else notes
     path: str = scope["path"]
     if path == CREDITS:
         kind, key = "credits", ""
@@ -79,9 +86,11 @@ def answer(world: World, scope: Mapping[str, Any]) -> tuple[int, int, bytes] | N
             data: Any = credits_data(user)
         elif kind == "state":
             data = state_data(world.session_for(user, key))
+            notes["state_version"] = data["version"]
         else:
             job = world.render_for(user, key)
             data = renders.view(job, world.now(), base_url_of(scope, _header(raw, b"host")))
+            notes["render_status"] = data.get("status")
     except ApiError as exc:
         status = exc.status(world.settings.error_status)
         return status, exc.code, envelope_bytes(exc.code, exc.message, exc.data)
@@ -92,8 +101,9 @@ async def serve(world: World, scope: Scope, send: Send) -> bool:
     """Answer a polled GET (journalled) and return True, or False for the ordinary route."""
     if scope["type"] != "http" or scope["method"] != "GET" or len(world.faults):
         return False
+    notes: dict[str, Any] = {}
     try:
-        fast = answer(world, scope)
+        fast = answer(world, scope, notes)
     except Exception:  # an emulator bug: the route answers it, with its 500 envelope and log
         return False
     if fast is None:
@@ -101,6 +111,7 @@ async def serve(world: World, scope: Scope, send: Send) -> bool:
     status, code, body = fast
     entry = open_entry(world, scope)
     entry["status"], entry["code"], entry["content_type"] = status, code, "application/json"
+    entry.update(notes)
     headers = [  # as Starlette's Response writes them
         (b"content-length", str(len(body)).encode()),
         (b"content-type", b"application/json"),

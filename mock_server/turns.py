@@ -24,6 +24,7 @@ AUTHOR = "nemo_agent"
 NO_CONTENT = "MODEL_RETURNED_NO_CONTENT"  # ADK's error code when the model answers nothing
 MAX_CATCH_UP = 3  # heartbeats sent at once after a late wake-up
 FRAME_KINDS = ("text", "partial", "tool_call", "tool_result", "heartbeat", "error")
+MAX_EVENTS = 400  # frames whose virtual time the journal keeps per turn (the counts keep going)
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,7 @@ class Turn:
                     errorCode=NO_CONTENT,
                     errorMessage="The model returned no content.",
                 )
+                self._mark("no_content")
             return
         if o.trailing_text and plan.final_text is not None:
             self._event(
@@ -249,6 +251,7 @@ class Turn:
                 }
             )
             self.frames["text"] += 1
+            self._mark("text")
 
     # -- time ------------------------------------------------------------------------------
     async def _until(self, deadline: float) -> None:
@@ -277,6 +280,8 @@ class Turn:
             sent += 1
             self.next_beat += self.interval
         self.frames["heartbeat"] += sent
+        for _ in range(sent):
+            self._mark("heartbeat", now)
         if self.next_beat <= now:
             self.next_beat = now + self.interval
 
@@ -286,14 +291,17 @@ class Turn:
             call = {"id": step.call_id, "name": step.tool, "args": step.args}
             self._event({"role": "model", "parts": [{"functionCall": call}]})
             self.frames["tool_call"] += 1
+            self._mark("tool_call", name=step.tool)
         elif step.kind == "result":
             self._result(step)
         elif step.kind == "partial":
             self._event({"role": "model", "parts": [{"text": step.text}]}, partial=True)
             self.frames["partial"] += 1
+            self._mark("partial")
         else:
             self._event({"role": "model", "parts": [{"text": step.text}]})
             self.frames["text"] += 1
+            self._mark("text")
 
     def _result(self, step: turn_plan.Step) -> None:
         """The tool's state change lands now, with the functionResponse that reports it."""
@@ -306,6 +314,7 @@ class Turn:
         part = {"functionResponse": {"id": step.call_id, "name": step.tool, "response": response}}
         self._event({"role": "model", "parts": [part]}, state_delta=delta)
         self.frames["tool_result"] += 1
+        self._mark("tool_result", name=step.tool, version=session.version)
 
     def _event(
         self,
@@ -335,6 +344,16 @@ class Turn:
     def _error(self, message: str, details: dict[str, Any]) -> None:
         self.pipe.put(sse.error_frame(message, details))
         self.frames["error"] += 1
+        self._mark("error")
+
+    def _mark(self, kind: str, at: float | None = None, **extra: Any) -> None:
+        """Note a frame's virtual time in the journal (`turn.events`), up to MAX_EVENTS per turn."""
+        events: list[dict[str, Any]] = self.record["events"]
+        if len(events) >= MAX_EVENTS:
+            self.record["events_dropped"] = self.record.get("events_dropped", 0) + 1
+            return
+        t = self.world.now() if at is None else at
+        events.append({"t": round(t, 3), "kind": kind, **extra})
 
     # -- credits ---------------------------------------------------------------------------
     def _settle(self, outcome: str) -> None:
@@ -366,6 +385,7 @@ def new_record(number: int, intent: Intent, cost: int, overrides: TurnOverrides)
         "cost": cost,
         "duration": None,
         "frames": dict.fromkeys(FRAME_KINDS, 0),
+        "events": [],
         "silent": False,
         "decisions": {},
         "overrides": overrides.applied(),

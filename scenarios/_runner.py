@@ -40,6 +40,8 @@ class ScenarioResult:
     verdicts: list[tuple[Expectation, Verdict]] = field(default_factory=list)
     seconds: float = 0.0
     error: str = ""
+    journal: list[dict[str, Any]] = field(default_factory=list)  # for the HTML report
+    secrets: set[str] = field(default_factory=set)  # token values, redacted in every report
 
     @property
     def id(self) -> str:
@@ -237,6 +239,7 @@ def run_scenario(
                 secrets=run.secrets | set(world.tokens),
             )
             result.verdicts = evaluate_all(scenario.expect, record)
+            result.journal, result.secrets = record.journal, record.secrets
         finally:
             run.stop()
     result.seconds = round(time.monotonic() - began, 3)

@@ -20,6 +20,7 @@ Verify a client of the nemo_agent API against the scenario library.
   nemo-mock scenarios audit          # every expectation, the rule it cites, the readings it accepts
   nemo-mock scenarios run --client reference --variant all
   nemo-mock scenarios run silent-close-after-edit --client "python my_client.py" --junit out.xml
+  nemo-mock scenarios run --client "python my_client.py" --html report.html
 
 A command client follows the adapter protocol (scenarios/README.md): it is run once per step
 with the utterance as its last argument and NEMO_API_URL, NEMO_WEB_URL, NEMO_STATE_DIR,
@@ -64,6 +65,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the emulator's error_status: body, http, or all (both)",
     )
     run.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
+    run.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write a self-contained HTML report here (sequence diagrams on virtual time)",
+    )
     run.add_argument("--dir", help="a scenario directory instead of the shipped library")
     run.add_argument(
         "--time-scale",
@@ -181,4 +187,9 @@ def run_run(args: argparse.Namespace) -> int:
     if args.junit:
         write_junit(results, args.junit)
         print(f"JUnit XML written to {args.junit}")
+    if args.html:
+        from nemo_mock.scenarios._html import write_html
+
+        write_html(results, args.html)
+        print(f"HTML report written to {args.html}")
     return 0 if all(r.passed for r in results) else 1

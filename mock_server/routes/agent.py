@@ -92,6 +92,7 @@ async def run_sse(request: Request) -> Response:
 
     def on_end(reason: str) -> None:
         record["stream_end"] = reason
+        record["vstream_end"] = world.now()
         if reason == "truncated":
             record["truncated"] = True
 

@@ -62,7 +62,9 @@ async def status(request: Request) -> Response:
     user = user_of(request)
     world = world_of(request)
     job = world.render_for(user, request.path_params["render_id"])
-    return ok(renders.view(job, world.now(), base_url(request)))
+    view = renders.view(job, world.now(), base_url(request))
+    note(request, "render_status", view.get("status"))
+    return ok(view)
 
 
 async def download(request: Request) -> Response:

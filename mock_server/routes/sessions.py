@@ -7,7 +7,15 @@ from starlette.responses import Response
 
 from nemo_mock import contracts
 from nemo_mock.server.errors import ApiError
-from nemo_mock.server.http import ok, read_json, require_str, session_of, user_of, world_of
+from nemo_mock.server.http import (
+    note,
+    ok,
+    read_json,
+    require_str,
+    session_of,
+    user_of,
+    world_of,
+)
 from nemo_mock.server.polled import credits_data, state_data
 
 
@@ -37,4 +45,5 @@ async def session_state(request: Request) -> Response:
     """The session's latest state with its version."""
     user = user_of(request)
     session = session_of(request, user, request.path_params["session_id"])
+    note(request, "state_version", session.version)
     return ok(state_data(session))

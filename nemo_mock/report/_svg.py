@@ -1,0 +1,321 @@
+"""A run as an SVG sequence diagram on the virtual-time axis (time goes down).
+
+Two lanes, client and emulator. Each exchange is a request arrow labelled with its sequence number,
+method and path, and an answer (status and body code, the state version or render status it
+carried); a stream is a rail beside the client lane with one mark per SSE frame by kind and how it
+ended (closed, silent close, truncated, client gone); a dropped connection is a cross; each applied
+fault is a badge. Expectations' evidence is highlighted behind the exchanges it names: red when the
+expectation failed, green when it passed. Every element carries classes and `data-` attributes
+(the browser tests read them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from nemo_mock.report import _axis
+from nemo_mock.report._data import evidence_seqs, status_of
+
+WIDTH = 980
+X_CLIENT, X_SERVER = 210, 600
+X_RAIL = X_CLIENT + 26
+X_NOTE = X_SERVER + 14
+TOP = 58
+STEP_ROW = 34.0  # pixels a step header takes (title line, then what the client printed)
+FRAME_LABELS = {
+    "text": "text",
+    "partial": "partial text",
+    "tool_call": "functionCall",
+    "tool_result": "functionResponse",
+    "error": "error frame",
+    "no_content": "no content",
+    "heartbeat": "heartbeat",
+}
+
+
+def _t(x: float, y: float, text: str, cls: str, anchor: str = "start", title: str = "") -> str:
+    tip = f"<title>{escape(title)}</title>" if title else ""
+    return (
+        f'<text x="{x:.0f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}">'
+        f"{tip}{escape(text)}</text>"
+    )
+
+
+def _client_name(run: dict[str, Any]) -> str:
+    name = str(run.get("client") or "?").split()[-1].rsplit("/", 1)[-1]
+    return "client " + (name if len(name) <= 14 else name[:13] + "…")
+
+
+def _short(path: str) -> str:
+    return "/".join(p if len(p) <= 14 else p[:6] + "…" for p in path.split("/"))
+
+
+def _is_stream(e: dict[str, Any]) -> bool:
+    return isinstance(e.get("turn"), dict) or str(e.get("content_type", "")).startswith(
+        "text/event-stream"
+    )
+
+
+def _stream_end(e: dict[str, Any]) -> float:
+    turn = e.get("turn") or {}
+    for value in (turn.get("vstream_end"), e.get("vtime_end"), turn.get("vend")):
+        if isinstance(value, (int, float)):
+            return float(value)
+    events = turn.get("events") or []
+    return float(events[-1]["t"]) if events else float(e.get("vtime") or 0.0)
+
+
+def _ending(e: dict[str, Any]) -> tuple[str, str]:
+    """(class, words) for how a stream ended."""
+    turn = e.get("turn") or {}
+    end = turn.get("stream_end")
+    frames = turn.get("frames") or {}
+    if end == "truncated" or turn.get("truncated"):
+        return "truncated", "✂ truncated mid-frame"
+    if end == "client_gone":
+        return "client-gone", "client went away (turn runs on)"
+    if turn.get("silent") or (end == "closed" and not frames.get("text") and not frames.get("error")):
+        return "silent", "■ silent close: no text"
+    if frames.get("error"):
+        return "error", "■ closed after an error frame"
+    if end is None:
+        return "unknown", "■ end not recorded"
+    return "closed", "■ stream closed"
+
+
+def _anchors(
+    exchanges: Sequence[dict[str, Any]], headers: dict[int, int]
+) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for i, e in enumerate(exchanges):
+        t = float(e.get("vtime") or 0.0)
+        out.append((t, 40.0 + STEP_ROW * headers.get(i, 0)))
+        if _is_stream(e):
+            for ev in (e.get("turn") or {}).get("events") or []:
+                if ev.get("kind") != "heartbeat":
+                    out.append((max(t, float(ev["t"])), 16.0))
+            out.append((max(t, _stream_end(e)), 16.0))
+    return out
+
+
+def _headers(steps: Sequence[dict[str, Any]], exchanges: Sequence[dict[str, Any]]) -> list[int]:
+    """For each step, the index of the exchange its header sits above (len = after the last)."""
+    out = []
+    for s in steps:
+        first = next(
+            (
+                i
+                for i, e in enumerate(exchanges)
+                if int(s.get("seq_from", 0)) < int(e.get("seq", 0))
+            ),
+            len(exchanges),
+        )
+        out.append(first)
+    return out
+
+
+def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
+    """The run's sequence diagram as an inline `<svg>` element."""
+    exchanges = sorted(run.get("exchanges") or [], key=lambda e: int(e.get("seq", 0)))
+    steps = run.get("steps") or []
+    at = _headers(steps, exchanges)
+    counts: dict[int, int] = {}
+    for i in at:
+        counts[i] = counts.get(i, 0) + 1
+    anchors = _anchors(exchanges, counts)
+    if not anchors:
+        anchors = [(0.0, 40.0)]
+    axis, placed = _axis.build(anchors, TOP)
+    # evidence: seq -> (failed?, [expectation ids])
+    marks: dict[int, tuple[bool, list[str]]] = {}
+    for exp in run.get("expectations") or []:
+        failed = status_of(exp) == "fail"
+        for seq in evidence_seqs(exp):
+            was_failed, ids = marks.get(seq, (False, []))
+            marks[seq] = (was_failed or failed, [*ids, str(exp.get("id"))])
+    parts: list[str] = []
+    t0 = float(exchanges[0].get("vtime") or 0.0) if exchanges else 0.0
+    ys = iter(placed)
+    rows: list[tuple[dict[str, Any], float, float]] = []
+    for e in exchanges:
+        y = next(ys)
+        y_end = y
+        if _is_stream(e):
+            for ev in (e.get("turn") or {}).get("events") or []:
+                if ev.get("kind") != "heartbeat":
+                    y_end = next(ys)
+            y_end = next(ys)
+        rows.append((e, y, y_end))
+    trailing = counts.get(len(rows), 0)
+    height = axis.height + 60 + STEP_ROW * trailing
+    # evidence bands first (they sit behind everything)
+    for e, y, y_end in rows:
+        seq = int(e.get("seq", 0))
+        if seq in marks:
+            failed, ids = marks[seq]
+            cls = "evidence evidence-fail" if failed else "evidence evidence-pass"
+            sign = "✗" if failed else "✓"
+            parts.append(
+                f'<g class="{cls}" data-seq="{seq}" data-expectations="{escape(" ".join(ids))}">'
+                f'<rect x="4" y="{y - 24:.1f}" width="{WIDTH - 8}" height="{y_end - y + 34:.1f}" '
+                f'rx="4"/>'
+                + _t(WIDTH - 10, y - 10, f"{sign} {', '.join(ids)}", "ev-label", "end")
+                + "</g>"
+            )
+    # lanes
+    parts.append(
+        f'<line class="lane" x1="{X_CLIENT}" y1="{TOP - 18}" x2="{X_CLIENT}" y2="{height - 20}"/>'
+        f'<line class="lane" x1="{X_SERVER}" y1="{TOP - 18}" x2="{X_SERVER}" y2="{height - 20}"/>'
+        f'<rect class="lane-head" x="{X_CLIENT - 70}" y="6" width="140" height="26" rx="5"/>'
+        + _t(X_CLIENT, 24, _client_name(run), "lane-label", "middle", str(run.get("client") or ""))
+        + f'<rect class="lane-head" x="{X_SERVER - 70}" y="6" width="140" height="26" rx="5"/>'
+        + _t(X_SERVER, 24, "emulator", "lane-label", "middle")
+        + _t(8, 24, "virtual time", "axis-label")
+    )
+    for y0, y1, seconds in axis.breaks:
+        mid = (y0 + y1) / 2
+        parts.append(
+            f'<g class="break"><line x1="8" y1="{mid:.1f}" x2="{WIDTH - 8}" y2="{mid:.1f}"/>'
+            + _t(12, mid - 3, f"⋯ {_axis.duration(seconds)} later", "break-label")
+            + "</g>"
+        )
+    # step headers
+    for s, index in zip(steps, at, strict=True):
+        if index < len(rows):
+            y = rows[index][1] - 14 - STEP_ROW * counts[index]
+        else:
+            y = axis.height + 40 + STEP_ROW * (trailing - counts[index])
+        counts[index] -= 1
+        parts.append(_step(s, y))
+    for e, y, y_end in rows:
+        parts.append(_exchange(e, y, y_end, axis, t0, anchor_prefix))
+    return (
+        f'<svg class="sequence" width="{WIDTH}" '
+        f'height="{height:.0f}" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
+        f'aria-label="sequence diagram of {escape(str(run.get("id")))}">' + "".join(parts) + "</svg>"
+    )
+
+
+def _step(s: dict[str, Any], y: float) -> str:
+    words = f"step {s.get('id')}: {s.get('label', s.get('kind', ''))}"
+    if s.get("kind") in ("say", "upload"):
+        words += f" → exit {s.get('exit_code')}"
+        if s.get("timed_out"):
+            words += " (timed out)"
+    output = str(s.get("output") or "").strip()
+    shown = " ⏎ ".join(line for line in output.splitlines() if line.strip())
+    said = f"client printed: {shown[:70]}{'…' if len(shown) > 70 else ''}" if output else ""
+    if s.get("kind") in ("say", "upload") and not output:
+        said = "client printed nothing"
+    return (
+        f'<g class="step" data-step="{escape(str(s.get("id")))}">'
+        f'<line x1="8" y1="{y + 5:.1f}" x2="{WIDTH - 8}" y2="{y + 5:.1f}"/>'
+        + _t(10, y, words, "step-label")
+        + (_t(24, y + 19, said, "step-output", title=output) if said else "")
+        + "</g>"
+    )
+
+
+def _exchange(
+    e: dict[str, Any], y: float, y_end: float, axis: _axis.Axis, t0: float, prefix: str
+) -> str:
+    seq = int(e.get("seq", 0))
+    status, code = e.get("status"), e.get("code")
+    kind = "stream" if _is_stream(e) else "call"
+    dropped = bool(e.get("dropped"))
+    out = [
+        f'<g class="exchange {kind}{" dropped" if dropped else ""}" id="{prefix}-x{seq}" '
+        f'data-seq="{seq}" data-method="{escape(str(e.get("method")))}" '
+        f'data-path="{escape(str(e.get("path")))}" data-status="{escape(str(status))}" '
+        f'data-code="{escape(str(code))}">',
+        _t(8, y + 4, "+" + _axis.duration(float(e.get("vtime") or 0.0) - t0), "time"),
+        f'<line class="req" x1="{X_CLIENT}" y1="{y:.1f}" x2="{X_SERVER - 4}" y2="{y:.1f}" '
+        f'marker-end="url(#arrow)"/>',
+        _t(
+            (X_CLIENT + X_SERVER) / 2,
+            y - 5,
+            f"#{seq} {e.get('method')} {_short(str(e.get('path', '')))}",
+            "req-label",
+            "middle",
+            str(e.get("path", "")),
+        ),
+    ]
+    notes: list[tuple[str, str]] = []
+    if dropped:
+        notes.append(("dropped", "✕ connection dropped, no answer"))
+        out.append(f'<text x="{X_SERVER - 14}" y="{y + 5:.1f}" class="cross">✕</text>')
+    else:
+        answer = f"{status} · SSE stream" if kind == "stream" else f"{status} · code {code}"
+        if e.get("state_version") is not None:
+            answer += f" · state v{e['state_version']}"
+        if e.get("render_status") is not None:
+            answer += f" · render {e['render_status']}"
+        notes.append(("answer" + (" bad" if code not in (0, None) else ""), answer))
+    for f in e.get("faults") or []:
+        notes.append(("fault", f"⚡ fault {f.get('type')} (rule {f.get('rule', '?')})"))
+    for i, (cls, words) in enumerate(notes):
+        out.append(_t(X_NOTE, y + 4 + 13 * i, words, f"note {cls}"))
+    if kind == "stream" and not dropped:
+        out.append(_stream(e, y, y_end, axis))
+    elif not dropped:
+        out.append(
+            f'<line class="res" x1="{X_SERVER}" y1="{y + 8:.1f}" x2="{X_CLIENT + 4}" '
+            f'y2="{y + 8:.1f}" marker-end="url(#arrow)"/>'
+        )
+    out.append("</g>")
+    return "".join(out)
+
+
+def _stream(e: dict[str, Any], y: float, y_end: float, axis: _axis.Axis) -> str:
+    turn = e.get("turn") or {}
+    cls, words = _ending(e)
+    out = [
+        f'<g class="sse" data-end="{cls}">',
+        f'<rect class="activation" x="{X_SERVER - 5}" y="{y:.1f}" width="10" '
+        f'height="{max(2.0, y_end - y):.1f}"/>',
+        f'<line class="rail" x1="{X_RAIL}" y1="{y + 4:.1f}" x2="{X_RAIL}" y2="{y_end:.1f}"/>',
+    ]
+    for ev in turn.get("events") or []:
+        k = str(ev.get("kind"))
+        ey = axis.y(float(ev["t"]))
+        label = FRAME_LABELS.get(k, k)
+        if ev.get("name"):
+            label += f" {ev['name']}"
+        if ev.get("version") is not None:
+            label += f" → state v{ev['version']}"
+        tip = f"{label} at {ev['t']}"
+        if k == "heartbeat":
+            out.append(
+                f'<circle class="frame frame-heartbeat" data-kind="heartbeat" cx="{X_RAIL}" '
+                f'cy="{ey:.1f}" r="2.5"><title>{escape(tip)}</title></circle>'
+            )
+            continue
+        out.append(
+            f'<g class="frame frame-{escape(k)}" data-kind="{escape(k)}">'
+            f'<line x1="{X_SERVER - 6}" y1="{ey:.1f}" x2="{X_RAIL + 6}" y2="{ey:.1f}"/>'
+            f'<rect x="{X_RAIL - 5}" y="{ey - 5:.1f}" width="10" height="10" rx="2"/>'
+            + _t(X_RAIL + 12, ey - 3, label, "frame-label", title=tip)
+            + "</g>"
+        )
+    dropped_events = turn.get("events_dropped")
+    if dropped_events:
+        words += f" ({dropped_events} more frames not drawn)"
+    counts = turn.get("frames") or {}
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    out.append(
+        f'<g class="end end-{cls}"><line x1="{X_RAIL - 8}" y1="{y_end:.1f}" x2="{X_SERVER}" '
+        f'y2="{y_end:.1f}"/>'
+        + _t(X_RAIL + 12, y_end + 12, words, "end-label", title=summary or "no frames")
+        + "</g></g>"
+    )
+    return "".join(out)
+
+
+DEFS = (
+    '<svg width="0" height="0" style="position:absolute" aria-hidden="true">'
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+    'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
+    'class="arrowhead"/></marker></defs></svg>'
+)
