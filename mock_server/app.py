@@ -18,7 +18,7 @@ from nemo_mock.server import polled, snapshot, stores
 from nemo_mock.server.errors import ApiError, Envelope, error_response
 from nemo_mock.server.fault_middleware import FaultMiddleware
 from nemo_mock.server.journal_middleware import JournalMiddleware
-from nemo_mock.server.routes import agent, auth, control, render, sessions, uploads
+from nemo_mock.server.routes import agent, auth, control, render, sessions, ui, uploads
 from nemo_mock.server.settings import Settings
 from nemo_mock.server.world import World
 
@@ -69,6 +69,9 @@ def control_routes() -> list[BaseRoute]:
         Route("/_mock/state", control.state, methods=["GET", "PUT"]),
         Route("/_mock/scenario", control.scenario_, methods=["POST"]),
         Route("/_mock/openapi.json", control.openapi_json, methods=["GET"]),
+        Route("/_mock/overview", ui.overview, methods=["GET"]),
+        Route("/_mock/ui", ui.page, methods=["GET"]),
+        Route("/_mock/ui/{name}", ui.page, methods=["GET"]),
     ]
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+import json
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from nemo_mock import contracts
 from nemo_mock.server.errors import ApiError
+from nemo_mock.server.routes.ui import asset
 from nemo_mock.server.http import (
     base_url,
     client_ip,
@@ -71,16 +73,24 @@ async def claim_page(request: Request) -> Response:
     session = world.sessions.get(claim.session_id)
     if session is None:
         return HTMLResponse(_page("Session gone", "<p>The session no longer exists.</p>"), 404)
+    # the draft goes in as JSON inside a <script> block: `<` is escaped so no value can close it
+    draft = json.dumps(session.draft, ensure_ascii=False).replace("<", "\\u003c")
     body = (
         f"<h1>{html.escape(session.name)}</h1>"
+        "<div id='timeline'></div>"
         f"<p id='summary'>{html.escape(contracts.summary(session.draft))}</p>"
-        f"<p>Session {html.escape(session.id)} · version {session.version}</p>"
+        f"<p class='muted'>Session {html.escape(session.id)} · version {session.version}</p>"
+        f"<script>{asset('timeline.js')}</script>"
+        f"<script>document.getElementById('timeline').innerHTML = "
+        f"NemoTimeline.svg({draft}, {{width: 760}});</script>"
     )
     return HTMLResponse(_page("Your project", body))
 
 
 def _page(title: str, body: str) -> str:
     return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title></head><body>{body}</body></html>"
+        "<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
+        f"<title>{html.escape(title)}</title><style>{asset('style.css')}"
+        "body{padding:16px 24px}</style></head>"
+        f"<body>{body}</body></html>"
     )

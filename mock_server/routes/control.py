@@ -1,12 +1,14 @@
 """The control plane (/_mock/...): health, reset, clock, config, journal, faults, verify, tokens and
 users, state snapshots and scenarios (DESIGN §5; documented in contracts/control-openapi.yaml).
 
-Guarded: with an admin token set, every call needs `X-Admin-Token` (or `Authorization: Bearer`);
+Guarded: with an admin token set, every call needs `X-Admin-Token` (or `Authorization: Bearer`, or
+`Basic` with the token as password, which is how a browser on the dashboard sends it);
 callers that are not on loopback are refused unless `allow_remote_admin` is set.
 """
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 from typing import Any
@@ -46,8 +48,18 @@ def guard(request: Request) -> None:
         if not given:
             scheme, _, value = request.headers.get("authorization", "").partition(" ")
             given = value if scheme.lower() == "bearer" else ""
+            if scheme.lower() == "basic":  # a browser on /_mock/ui: any user, the token as password
+                given = _basic_password(value)
         if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
             raise ApiError(400, "Control plane: missing or wrong X-Admin-Token.", http_status=401)
+
+
+def _basic_password(value: str) -> str:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
 
 
 async def health(request: Request) -> Response:

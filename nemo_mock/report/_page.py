@@ -199,7 +199,7 @@ def render(report: dict[str, Any], secrets: Iterable[str] = ()) -> str:
     verdict = f"{len(runs) - failed}/{len(runs)} runs passed every MUST"
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width'><title>{title}</title>"
+        f"<meta name='viewport' content='width=device-width'><link rel='icon' href='data:,'><title>{title}</title>"
         f"<style>{CSS}</style></head><body>{DEFS}"
         f"<header><h1>{title}</h1><p>{subtitle} · {verdict} · generated {stamp}</p></header>"
         f"<main>{_summary(runs)}"
