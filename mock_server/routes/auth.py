@@ -10,7 +10,6 @@ from starlette.responses import HTMLResponse, Response
 
 from nemo_mock import contracts
 from nemo_mock.server.errors import ApiError
-from nemo_mock.server.routes.ui import asset
 from nemo_mock.server.http import (
     base_url,
     client_ip,
@@ -21,6 +20,7 @@ from nemo_mock.server.http import (
     user_of,
     world_of,
 )
+from nemo_mock.server.routes.ui import asset
 
 
 async def anonymous_token(request: Request) -> Response:

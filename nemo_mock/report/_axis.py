@@ -69,7 +69,7 @@ def build(anchors: list[tuple[float, float]], top: float = 0.0) -> tuple[Axis, l
 
 def duration(seconds: float) -> str:
     """A virtual duration in a few characters: `42s`, `5m 10s`, `3h 20m`, `7d 0h`."""
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 120:
         return f"{seconds:.1f}s" if seconds < 10 else f"{s}s"
     if s < 7200:

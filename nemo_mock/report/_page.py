@@ -105,7 +105,9 @@ def _badge(status: str, must: bool = True) -> str:
         return '<span class="badge pass">pass</span>'
     if status == "n/a":
         return '<span class="badge na">n/a</span>'
-    return '<span class="badge fail">FAIL</span>' if must else '<span class="badge warn">warn</span>'
+    return (
+        '<span class="badge fail">FAIL</span>' if must else '<span class="badge warn">warn</span>'
+    )
 
 
 def _summary(runs: list[dict[str, Any]]) -> str:
@@ -199,7 +201,8 @@ def render(report: dict[str, Any], secrets: Iterable[str] = ()) -> str:
     verdict = f"{len(runs) - failed}/{len(runs)} runs passed every MUST"
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width'><link rel='icon' href='data:,'><title>{title}</title>"
+        "<meta name='viewport' content='width=device-width'><link rel='icon' href='data:,'>"
+        f"<title>{title}</title>"
         f"<style>{CSS}</style></head><body>{DEFS}"
         f"<header><h1>{title}</h1><p>{subtitle} · {verdict} · generated {stamp}</p></header>"
         f"<main>{_summary(runs)}"

@@ -76,7 +76,9 @@ def _ending(e: dict[str, Any]) -> tuple[str, str]:
         return "truncated", "✂ truncated mid-frame"
     if end == "client_gone":
         return "client-gone", "client went away (turn runs on)"
-    if turn.get("silent") or (end == "closed" and not frames.get("text") and not frames.get("error")):
+    if turn.get("silent") or (
+        end == "closed" and not frames.get("text") and not frames.get("error")
+    ):
         return "silent", "■ silent close: no text"
     if frames.get("error"):
         return "error", "■ closed after an error frame"
@@ -194,7 +196,9 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
     return (
         f'<svg class="sequence" width="{WIDTH}" '
         f'height="{height:.0f}" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
-        f'aria-label="sequence diagram of {escape(str(run.get("id")))}">' + "".join(parts) + "</svg>"
+        f'aria-label="sequence diagram of {escape(str(run.get("id")))}">'
+        + "".join(parts)
+        + "</svg>"
     )
 
 

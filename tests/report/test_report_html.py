@@ -1,4 +1,4 @@
-"""The HTML report (nemo_mock.report) on hand-written runs: what it draws, and what it never shows."""
+"""The HTML report (nemo_mock.report) on hand-written runs: what it draws and never shows."""
 
 from __future__ import annotations
 
