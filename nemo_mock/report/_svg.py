@@ -45,7 +45,7 @@ def _t(x: float, y: float, text: str, cls: str, anchor: str = "start", title: st
 
 def _client_name(run: dict[str, Any]) -> str:
     name = str(run.get("client") or "?").split()[-1].rsplit("/", 1)[-1]
-    return "client " + (name if len(name) <= 14 else name[:13] + "…")
+    return "client " + (name if len(name) <= 16 else name[:15] + "…")
 
 
 def _short(path: str) -> str:
@@ -170,7 +170,7 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
     parts.append(
         f'<line class="lane" x1="{X_CLIENT}" y1="{TOP - 18}" x2="{X_CLIENT}" y2="{height - 20}"/>'
         f'<line class="lane" x1="{X_SERVER}" y1="{TOP - 18}" x2="{X_SERVER}" y2="{height - 20}"/>'
-        f'<rect class="lane-head" x="{X_CLIENT - 70}" y="6" width="140" height="26" rx="5"/>'
+        f'<rect class="lane-head" x="{X_CLIENT - 90}" y="6" width="180" height="26" rx="5"/>'
         + _t(X_CLIENT, 24, _client_name(run), "lane-label", "middle", str(run.get("client") or ""))
         + f'<rect class="lane-head" x="{X_SERVER - 70}" y="6" width="140" height="26" rx="5"/>'
         + _t(X_SERVER, 24, "emulator", "lane-label", "middle")
@@ -180,7 +180,7 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
         mid = (y0 + y1) / 2
         parts.append(
             f'<g class="break"><line x1="8" y1="{mid:.1f}" x2="{WIDTH - 8}" y2="{mid:.1f}"/>'
-            + _t(12, mid - 3, f"⋯ {_axis.duration(seconds)} later", "break-label")
+            + _t(WIDTH - 12, mid - 3, f"⋯ {_axis.duration(seconds)} later", "break-label", "end")
             + "</g>"
         )
     # step headers
