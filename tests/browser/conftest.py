@@ -28,9 +28,13 @@ SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 WAIT_MS = 10_000  # every wait in the page has this deadline
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
-    """A headless Chromium (skips when chromium or playwright is missing)."""
+    """A headless Chromium (skips when chromium or playwright is missing).
+
+    Per test, not per session: while Playwright's sync API runs, its event loop counts as running
+    in the main thread, and other tests of the same worker that call asyncio.run() would fail.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -3,6 +3,7 @@ stream ended, the state version a poll answered and the render status a poll ans
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,9 @@ def _turn(server: LiveServer, text: str) -> tuple[dict[str, Any], dict[str, str]
             for _ in r.iter_bytes():
                 pass
     entry = next(e for e in server.world.journal if e["path"] == "/run_sse")
+    deadline = time.monotonic() + 5.0  # the server notes the end just after the last byte went out
+    while "vstream_end" not in entry["turn"] and time.monotonic() < deadline:
+        time.sleep(0.01)
     return entry, auth, sid
 
 

@@ -84,9 +84,9 @@ def test_polled_reads_take_the_fast_path_unless_a_fault_rule_exists(
     calls: list[str] = []
     real = polled.answer
 
-    def spy(world: Any, scope: Any) -> Any:
+    def spy(world: Any, scope: Any, *rest: Any) -> Any:
         calls.append(scope["path"])
-        return real(world, scope)
+        return real(world, scope, *rest)
 
     monkeypatch.setattr(polled, "answer", spy)
     token = api.token()
