@@ -121,3 +121,33 @@ def test_claim_page_draws_the_session_timeline(live: Any, page: Any, screenshot)
     assert page.locator('#timeline .track[data-tt="0"] .segment').count() >= 1
     screenshot(page, "claim-page")
     assert page.outside == []
+
+
+def test_dashboard_behind_an_admin_token_works_after_the_browser_login(browser: Any):
+    """Control guard: with --admin-token the browser asks for it (Basic) and the page then works."""
+    settings = Settings(seed=7, time_scale=0, clock_start=CLOCK_START, admin_token="s3cret")
+    with LiveServer(settings) as server:
+        for password, outcome in (("wrong", 401), ("s3cret", 200)):
+            context = browser.new_context(http_credentials={"username": "me", "password": password})
+            try:
+                pg = context.new_page()
+                pg.set_default_timeout(10_000)
+                response = pg.goto(server.url + "/_mock/ui")
+                assert response is not None and response.status == outcome
+                if outcome == 200:
+                    pg.wait_for_selector("#status:text-matches('live')")
+            finally:
+                context.close()
+
+
+def test_dashboard_settings_form_changes_the_emulator(live: Any, page: Any):
+    """DESIGN §5: PATCH /_mock/config changes error_status, silent_close_rate and time_scale."""
+    page.goto(live.url + "/_mock/ui")
+    page.wait_for_selector("#status:text-matches('live')")
+    page.select_option("#settings select[name=error_status]", "http")
+    page.fill("#settings input[name=silent_close_rate]", "0.75")
+    page.fill("#settings input[name=time_scale]", "60")
+    page.click("#settings button")
+    page.wait_for_selector("#status:text-matches('settings applied')")
+    s = live.world.settings
+    assert (s.error_status, s.silent_close_rate, s.time_scale) == ("http", 0.75, 60.0)

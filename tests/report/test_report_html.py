@@ -284,3 +284,33 @@ def test_contract_checks_render_with_not_applicable():
     assert statuses == {"sse-framing": "pass", "clock-advance": "n/a", "error-1001": "fail"}
     assert doc.having("evidence-fail", data_seq="2")
     assert data["runs"][0]["passed"] is False
+
+
+def test_contract_json_results_render_with_error_as_failure():
+    """DESIGN §9: a check that could not get what it needed failed; n/a is not a pass."""
+    doc = {
+        "format": "nemo-mock-contract/1",
+        "results": [
+            {
+                "id": "a",
+                "level": "MUST",
+                "rule": "r",
+                "verdict": "error",
+                "reason": "no token",
+                "evidence": ["POST /api/auth/anonymous-token -> HTTP 500"],
+            },
+            {
+                "id": "b",
+                "level": "SHOULD",
+                "rule": "r",
+                "verdict": "not applicable",
+                "reason": "no clock",
+                "evidence": [],
+            },
+            {"id": "c", "level": "MUST", "rule": "r", "verdict": "pass", "evidence": []},
+        ],
+    }
+    html = render(contract_report(doc["results"], target="http://127.0.0.1:9"))
+    statuses = {a["data-id"]: a["data-status"] for a in parse(html).having("expectation")}
+    assert statuses == {"a": "fail", "b": "n/a", "c": "pass"}
+    assert "POST /api/auth/anonymous-token -&gt; HTTP 500" in html
