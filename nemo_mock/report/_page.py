@@ -174,6 +174,13 @@ def _steps(run: dict[str, Any]) -> str:
     return "".join(items)
 
 
+def _fold(failed: bool, body: str) -> str:
+    """A failing run shows its diagram open; a passing one folds it (one click away)."""
+    if failed or not body:
+        return body
+    return f'<details class="diagram"><summary>sequence diagram</summary>{body}</details>'
+
+
 def _run(run: dict[str, Any], i: int) -> str:
     prefix = f"run{i}"
     failed = run_failed(run)
@@ -184,8 +191,7 @@ def _run(run: dict[str, Any], i: int) -> str:
         f'data-run="{escape(str(run.get("id")))}">'
         f"<h2>{_badge('fail' if failed else 'pass')} {escape(str(run.get('id')))}{title}</h2>"
         + _expectations(run, prefix)
-        + (diagram(run, prefix) + LEGEND if has_diagram else "")
-        + _steps(run)
+        + _fold(failed, (diagram(run, prefix) + LEGEND if has_diagram else "") + _steps(run))
         + "</section>"
     )
 
