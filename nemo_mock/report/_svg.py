@@ -67,6 +67,15 @@ def _stream_end(e: dict[str, Any]) -> float:
     return float(events[-1]["t"]) if events else float(e.get("vtime") or 0.0)
 
 
+def _split(e: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(frames the client got, frames the turn produced after its stream had ended)."""
+    events = (e.get("turn") or {}).get("events") or []
+    end = _stream_end(e)
+    cut = (e.get("turn") or {}).get("stream_end") in ("truncated", "client_gone")
+    sent = [ev for ev in events if not cut or float(ev["t"]) <= end]
+    return sent, [ev for ev in events if cut and float(ev["t"]) > end]
+
+
 def _ending(e: dict[str, Any]) -> tuple[str, str]:
     """(class, words) for how a stream ended."""
     turn = e.get("turn") or {}
@@ -95,7 +104,7 @@ def _anchors(
         t = float(e.get("vtime") or 0.0)
         out.append((t, 40.0 + STEP_ROW * headers.get(i, 0)))
         if _is_stream(e):
-            for ev in (e.get("turn") or {}).get("events") or []:
+            for ev in _split(e)[0]:
                 if ev.get("kind") != "heartbeat":
                     out.append((max(t, float(ev["t"])), 16.0))
             out.append((max(t, _stream_end(e)), 16.0))
@@ -145,7 +154,7 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
         y = next(ys)
         y_end = y
         if _is_stream(e):
-            for ev in (e.get("turn") or {}).get("events") or []:
+            for ev in _split(e)[0]:
                 if ev.get("kind") != "heartbeat":
                     y_end = next(ys)
             y_end = next(ys)
@@ -281,7 +290,8 @@ def _stream(e: dict[str, Any], y: float, y_end: float, axis: _axis.Axis) -> str:
         f'height="{max(2.0, y_end - y):.1f}"/>',
         f'<line class="rail" x1="{X_RAIL}" y1="{y + 4:.1f}" x2="{X_RAIL}" y2="{y_end:.1f}"/>',
     ]
-    for ev in turn.get("events") or []:
+    sent, late = _split(e)
+    for ev in sent:
         k = str(ev.get("kind"))
         ey = axis.y(float(ev["t"]))
         label = FRAME_LABELS.get(k, k)
@@ -303,6 +313,10 @@ def _stream(e: dict[str, Any], y: float, y_end: float, axis: _axis.Axis) -> str:
             + _t(X_RAIL + 12, ey - 3, label, "frame-label", title=tip)
             + "</g>"
         )
+    if late:
+        versions = [ev["version"] for ev in late if ev.get("version") is not None]
+        words += f" (the turn ran on: {len(late)} frame(s) not delivered"
+        words += f", state v{versions[-1]})" if versions else ")"
     dropped_events = turn.get("events_dropped")
     if dropped_events:
         words += f" ({dropped_events} more frames not drawn)"

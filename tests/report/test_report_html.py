@@ -314,3 +314,14 @@ def test_contract_json_results_render_with_error_as_failure():
     statuses = {a["data-id"]: a["data-status"] for a in parse(html).having("expectation")}
     assert statuses == {"a": "fail", "b": "n/a", "c": "pass"}
     assert "POST /api/auth/anonymous-token -&gt; HTTP 500" in html
+
+
+def test_frames_after_a_cut_are_not_drawn_as_delivered():
+    """DESIGN §3.4: the turn runs on after the client is cut off; its later frames never arrive."""
+    turn = silent_turn(1, 0)
+    turn["turn"].update(silent=False, stream_end="truncated", vstream_end=T0 + 8.5)
+    html = render({"runs": [{"id": "r", "passed": True, "exchanges": [turn], "expectations": []}]})
+    doc = parse(html)
+    assert len(doc.having("frame-tool_call")) == 1  # at 8 s, before the cut at 8.5 s
+    assert not doc.having("frame-tool_result")  # at 9 s: produced, never delivered
+    assert "2 frame(s) not delivered, state v4" in html
