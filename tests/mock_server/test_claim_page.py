@@ -1,4 +1,4 @@
-"""The claim page (/workspace/claim?ct=…) draws the session's timeline from inline script and data."""
+"""The claim page (/workspace/claim?ct=…) draws the session's timeline from inline script."""
 
 from __future__ import annotations
 
