@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import nemo_mock.report as report
 from nemo_mock.report import _axis, contract_report, render
@@ -325,3 +327,48 @@ def test_frames_after_a_cut_are_not_drawn_as_delivered():
     assert len(doc.having("frame-tool_call")) == 1  # at 8 s, before the cut at 8.5 s
     assert not doc.having("frame-tool_result")  # at 9 s: produced, never delivered
     assert "2 frame(s) not delivered, state v4" in html
+
+
+_text = st.text(max_size=12)
+_entry = st.fixed_dictionaries(
+    {"seq": st.integers(1, 500), "method": st.sampled_from(["GET", "POST"]), "path": _text},
+    optional={
+        "vtime": st.floats(0, 1e7, allow_nan=False),
+        "vtime_end": st.floats(0, 1e7, allow_nan=False),
+        "status": st.one_of(st.none(), st.integers(100, 599)),
+        "code": st.one_of(st.none(), st.integers(0, 5000)),
+        "dropped": st.booleans(),
+        "faults": st.lists(st.fixed_dictionaries({"type": _text}), max_size=2),
+        "state_version": st.integers(0, 99),
+        "turn": st.fixed_dictionaries(
+            {
+                "events": st.lists(
+                    st.fixed_dictionaries({"t": st.floats(0, 1e7, allow_nan=False), "kind": _text}),
+                    max_size=6,
+                )
+            },
+            optional={
+                "stream_end": st.sampled_from(["closed", "truncated", "client_gone"]),
+                "vstream_end": st.floats(0, 1e7, allow_nan=False),
+                "silent": st.booleans(),
+            },
+        ),
+    },
+)
+
+
+@given(st.lists(_entry, max_size=8), st.lists(_text, max_size=3))
+def test_any_journal_renders_and_escapes_what_it_shows(exchanges, evidence):
+    """Bad input never breaks the page: any journal renders; text is escaped, never markup."""
+    run = {
+        "id": "<r>",
+        "exchanges": exchanges,
+        "steps": [{"id": "s", "kind": "say", "label": "<b>", "seq_from": 0, "seq_to": 9}],
+        "expectations": [
+            {"id": f"e{i}", "level": "MUST", "passed": False, "evidence": ev}
+            for i, ev in enumerate(evidence)
+        ],
+    }
+    html = render({"title": "<script>", "runs": [run]})
+    assert "<script>" not in html.split("<style>", 1)[0]
+    assert "<b>" not in html and 'data-run="&lt;r&gt;"' in html
