@@ -47,6 +47,8 @@ def run_data(result: ScenarioResult) -> dict[str, Any]:
                 "passed": v.passed,
                 "evidence": v.evidence,
                 "steps": list(e.steps),
+                # exact pointers when the verdict carries them; else the `#N` in its evidence
+                **({"seqs": list(v.seqs)} if getattr(v, "seqs", None) is not None else {}),
             }
             for e, v in result.verdicts
         ],

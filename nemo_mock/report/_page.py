@@ -63,10 +63,12 @@ svg .end-silent .end-label,svg .end-truncated .end-label,svg .end-error .end-lab
 svg .end-silent line,svg .end-truncated line{stroke:var(--fail)}
 svg .step line{stroke:#1d232b;stroke-width:1}svg .step-label{font-weight:700;fill:#1d232b}
 svg .step-output{fill:var(--mute);font-style:italic}
+svg .step-fail line{stroke:var(--fail);stroke-width:2}svg .step-fail .step-output{fill:var(--fail)}
 svg .break line{stroke:#9aa5b1;stroke-dasharray:2 3}svg .break-label{fill:var(--mute)}
 svg .evidence rect{fill:#e8f5e9;stroke:#a5d6a7}
 svg .evidence-fail rect{fill:#fdecea;stroke:var(--fail);stroke-width:1.5}
 svg .ev-label{font-weight:700;fill:var(--pass)}svg .evidence-fail .ev-label{fill:var(--fail)}
+svg .step-fail .ev-label{fill:var(--fail)}
 svg .exchange:target .req,svg .exchange.hot .req{stroke:var(--fail);stroke-width:3}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:10px;
  height:10px;margin-right:4px;border:1px solid #111;vertical-align:-1px}

@@ -146,6 +146,13 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
         for seq in evidence_seqs(exp):
             was_failed, ids = marks.get(seq, (False, []))
             marks[seq] = (was_failed or failed, [*ids, str(exp.get("id"))])
+    # failed expectations that name no exchange (output, exit) are flagged on their steps
+    on_steps: dict[str, list[str]] = {}
+    client_steps = [str(s.get("id")) for s in steps if s.get("kind") in ("say", "upload")]
+    for exp in run.get("expectations") or []:
+        if status_of(exp) == "fail" and not evidence_seqs(exp):
+            for sid in exp.get("steps") or client_steps:
+                on_steps.setdefault(str(sid), []).append(str(exp.get("id")))
     parts: list[str] = []
     t0 = float(exchanges[0].get("vtime") or 0.0) if exchanges else 0.0
     ys = iter(placed)
@@ -199,7 +206,7 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
         else:
             y = axis.height + 40 + STEP_ROW * (trailing - counts[index])
         counts[index] -= 1
-        parts.append(_step(s, y))
+        parts.append(_step(s, y, on_steps.get(str(s.get("id")), [])))
     for e, y, y_end in rows:
         parts.append(_exchange(e, y, y_end, axis, t0, anchor_prefix))
     return (
@@ -211,7 +218,9 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
     )
 
 
-def _step(s: dict[str, Any], y: float) -> str:
+def _step(s: dict[str, Any], y: float, failed: Sequence[str] = ()) -> str:
+    """A step's header; `failed` names the expectations without journal evidence that failed
+    on it (an output or exit check): the header is then flagged red with their ids."""
     words = f"step {s.get('id')}: {s.get('label', s.get('kind', ''))}"
     if s.get("kind") in ("say", "upload"):
         words += f" → exit {s.get('exit_code')}"
@@ -222,11 +231,14 @@ def _step(s: dict[str, Any], y: float) -> str:
     said = f"client printed: {shown[:70]}{'…' if len(shown) > 70 else ''}" if output else ""
     if s.get("kind") in ("say", "upload") and not output:
         said = "client printed nothing"
+    flag = _t(WIDTH - 12, y, "✗ " + ", ".join(failed), "ev-label", "end") if failed else ""
     return (
-        f'<g class="step" data-step="{escape(str(s.get("id")))}">'
+        f'<g class="step{" step-fail" if failed else ""}" data-step="{escape(str(s.get("id")))}"'
+        f' data-expectations="{escape(" ".join(failed))}">'
         f'<line x1="8" y1="{y + 5:.1f}" x2="{WIDTH - 8}" y2="{y + 5:.1f}"/>'
         + _t(10, y, words, "step-label")
         + (_t(24, y + 19, said, "step-output", title=output) if said else "")
+        + flag
         + "</g>"
     )
 

@@ -372,3 +372,9 @@ def test_any_journal_renders_and_escapes_what_it_shows(exchanges, evidence):
     html = render({"title": "<script>", "runs": [run]})
     assert "<script>" not in html.split("<style>", 1)[0]
     assert "<b>" not in html and 'data-run="&lt;r&gt;"' in html
+
+
+def test_failed_output_check_is_flagged_on_its_step(page: str):
+    """Issue 17: a failure with no journal evidence (what the client printed) shows on its step."""
+    steps = parse(page).having("step-fail")
+    assert [(a["data-step"], a["data-expectations"]) for a in steps] == [("edit", "summary")]
