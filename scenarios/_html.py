@@ -15,6 +15,12 @@ from nemo_mock.report import write
 from nemo_mock.scenarios._runner import ScenarioResult
 
 
+def _pointers(verdict: object) -> dict[str, Any]:
+    """Exact evidence pointers when a verdict carries them (else the report reads `#N`)."""
+    seqs = getattr(verdict, "seqs", None)
+    return {"seqs": [int(s) for s in seqs]} if seqs is not None else {}
+
+
 def run_data(result: ScenarioResult) -> dict[str, Any]:
     """One scenario run as a report run (see nemo_mock.report._data)."""
     return {
@@ -47,8 +53,7 @@ def run_data(result: ScenarioResult) -> dict[str, Any]:
                 "passed": v.passed,
                 "evidence": v.evidence,
                 "steps": list(e.steps),
-                # exact pointers when the verdict carries them; else the `#N` in its evidence
-                **({"seqs": list(v.seqs)} if getattr(v, "seqs", None) is not None else {}),
+                **_pointers(v),
             }
             for e, v in result.verdicts
         ],
