@@ -69,6 +69,10 @@ svg .evidence rect{fill:#e8f5e9;stroke:#a5d6a7}
 svg .evidence-fail rect{fill:#fdecea;stroke:var(--fail);stroke-width:1.5}
 svg .ev-label{font-weight:700;fill:var(--pass)}svg .evidence-fail .ev-label{fill:var(--fail)}
 svg .step-fail .ev-label{fill:var(--fail)}
+svg .step-warn line{stroke:var(--warn);stroke-width:2}svg .step-warn .ev-label,
+svg .step-warn .step-output{fill:var(--warn)}
+svg .evidence-warn rect{fill:#fff6e0;stroke:var(--warn);stroke-width:1.5}
+svg .evidence-warn .ev-label{fill:var(--warn)}
 svg .exchange:target .req,svg .exchange.hot .req{stroke:var(--fail);stroke-width:3}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:10px;
  height:10px;margin-right:4px;border:1px solid #111;vertical-align:-1px}

@@ -4,9 +4,9 @@ Two lanes, client and emulator. Each exchange is a request arrow labelled with i
 method and path, and an answer (status and body code, the state version or render status it
 carried); a stream is a rail beside the client lane with one mark per SSE frame by kind and how it
 ended (closed, silent close, truncated, client gone); a dropped connection is a cross; each applied
-fault is a badge. Expectations' evidence is highlighted behind the exchanges it names: red when the
-expectation failed, green when it passed. Every element carries classes and `data-` attributes
-(the browser tests read them).
+fault is a badge. Expectations' evidence is highlighted behind the exchanges it names: red when a
+MUST failed, amber when only a SHOULD did, green when it passed. Every element carries classes and
+`data-` attributes (the browser tests read them).
 """
 
 from __future__ import annotations
@@ -111,6 +111,13 @@ def _anchors(
     return out
 
 
+def _severity(exp: dict[str, Any]) -> int:
+    """2 for a failed MUST, 1 for a failed SHOULD, 0 otherwise."""
+    if status_of(exp) != "fail":
+        return 0
+    return 2 if exp.get("level", "MUST") == "MUST" else 1
+
+
 def _headers(steps: Sequence[dict[str, Any]], exchanges: Sequence[dict[str, Any]]) -> list[int]:
     """For each step, the index of the exchange its header sits above (len = after the last)."""
     out = []
@@ -139,20 +146,22 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
     if not anchors:
         anchors = [(0.0, 40.0)]
     axis, placed = _axis.build(anchors, TOP)
-    # evidence: seq -> (failed?, [expectation ids])
-    marks: dict[int, tuple[bool, list[str]]] = {}
+    # evidence: seq -> (severity: 2 a MUST failed, 1 a SHOULD failed, 0 passed; expectation ids)
+    marks: dict[int, tuple[int, list[str]]] = {}
     for exp in run.get("expectations") or []:
-        failed = status_of(exp) == "fail"
+        severity = _severity(exp)
         for seq in evidence_seqs(exp):
-            was_failed, ids = marks.get(seq, (False, []))
-            marks[seq] = (was_failed or failed, [*ids, str(exp.get("id"))])
+            was, ids = marks.get(seq, (0, []))
+            marks[seq] = (max(was, severity), [*ids, str(exp.get("id"))])
     # failed expectations that name no exchange (output, exit) are flagged on their steps
     on_steps: dict[str, list[str]] = {}
+    worst: dict[str, int] = {}
     client_steps = [str(s.get("id")) for s in steps if s.get("kind") in ("say", "upload")]
     for exp in run.get("expectations") or []:
         if status_of(exp) == "fail" and not evidence_seqs(exp):
             for sid in exp.get("steps") or client_steps:
                 on_steps.setdefault(str(sid), []).append(str(exp.get("id")))
+                worst[str(sid)] = max(worst.get(str(sid), 0), _severity(exp))
     parts: list[str] = []
     t0 = float(exchanges[0].get("vtime") or 0.0) if exchanges else 0.0
     ys = iter(placed)
@@ -172,9 +181,9 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
     for e, y, y_end in rows:
         seq = int(e.get("seq", 0))
         if seq in marks:
-            failed, ids = marks[seq]
-            cls = "evidence evidence-fail" if failed else "evidence evidence-pass"
-            sign = "✗" if failed else "✓"
+            severity, ids = marks[seq]
+            cls = "evidence evidence-" + ("pass", "warn", "fail")[severity]
+            sign = "✓" if severity == 0 else "✗"
             parts.append(
                 f'<g class="{cls}" data-seq="{seq}" data-expectations="{escape(" ".join(ids))}">'
                 f'<rect x="4" y="{y - 24:.1f}" width="{WIDTH - 8}" height="{y_end - y + 34:.1f}" '
@@ -206,7 +215,8 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
         else:
             y = axis.height + 40 + STEP_ROW * (trailing - counts[index])
         counts[index] -= 1
-        parts.append(_step(s, y, on_steps.get(str(s.get("id")), [])))
+        sid = str(s.get("id"))
+        parts.append(_step(s, y, on_steps.get(sid, []), worst.get(sid, 0) == 2))
     for e, y, y_end in rows:
         parts.append(_exchange(e, y, y_end, axis, t0, anchor_prefix))
     return (
@@ -218,9 +228,10 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
     )
 
 
-def _step(s: dict[str, Any], y: float, failed: Sequence[str] = ()) -> str:
+def _step(s: dict[str, Any], y: float, failed: Sequence[str] = (), must: bool = True) -> str:
     """A step's header; `failed` names the expectations without journal evidence that failed
-    on it (an output or exit check): the header is then flagged red with their ids."""
+    on it (an output or exit check): the header is then flagged with their ids (red when a MUST
+    is among them, amber for SHOULDs only)."""
     words = f"step {s.get('id')}: {s.get('label', s.get('kind', ''))}"
     if s.get("kind") in ("say", "upload"):
         words += f" → exit {s.get('exit_code')}"
@@ -233,7 +244,8 @@ def _step(s: dict[str, Any], y: float, failed: Sequence[str] = ()) -> str:
         said = "client printed nothing"
     flag = _t(WIDTH - 12, y, "✗ " + ", ".join(failed), "ev-label", "end") if failed else ""
     return (
-        f'<g class="step{" step-fail" if failed else ""}" data-step="{escape(str(s.get("id")))}"'
+        f'<g class="step{(" step-fail" if must else " step-warn") if failed else ""}" '
+        f'data-step="{escape(str(s.get("id")))}"'
         f' data-expectations="{escape(" ".join(failed))}">'
         f'<line x1="8" y1="{y + 5:.1f}" x2="{WIDTH - 8}" y2="{y + 5:.1f}"/>'
         + _t(10, y, words, "step-label")

@@ -375,6 +375,19 @@ def test_any_journal_renders_and_escapes_what_it_shows(exchanges, evidence):
 
 
 def test_failed_output_check_is_flagged_on_its_step(page: str):
-    """Issue 17: a failure with no journal evidence (what the client printed) shows on its step."""
-    steps = parse(page).having("step-fail")
+    """Issue 17: a failure with no journal evidence (what the client printed) shows on its step
+    (amber: only a SHOULD failed there)."""
+    steps = parse(page).having("step-warn")
     assert [(a["data-step"], a["data-expectations"]) for a in steps] == [("edit", "summary")]
+    assert not parse(page).having("step-fail")
+
+
+def test_a_failed_should_alone_shades_its_evidence_amber():
+    """Issue 17: MUST and SHOULD failures are told apart on the diagram."""
+    run = failing_run()
+    run["expectations"] = [
+        {"id": "pace", "level": "SHOULD", "passed": False, "evidence": "#3 too soon"}
+    ]
+    doc = parse(render({"runs": [run]}))
+    assert [a["data-seq"] for a in doc.having("evidence-warn")] == ["3"]
+    assert not doc.having("evidence-fail")
