@@ -101,8 +101,9 @@ LEGEND = (
     '<span><i style="background:#f59e0b"></i>functionCall</span>'
     '<span><i style="background:#8b5cf6"></i>functionResponse</span>'
     '<span><i style="background:#c62828"></i>error / no content</span>'
-    '<span><i style="background:#fdecea"></i>evidence of a failed expectation</span>'
-    '<span><i style="background:#e8f5e9"></i>evidence of a passed one</span></p>'
+    '<span><i style="background:#fdecea"></i>evidence of a failed MUST</span>'
+    '<span><i style="background:#fff6e0"></i>of a failed SHOULD</span>'
+    '<span><i style="background:#e8f5e9"></i>of a passed one</span></p>'
 )
 
 
