@@ -17,30 +17,10 @@ from typing import Any
 
 from nemo_mock.report import _axis
 from nemo_mock.report._data import evidence_seqs, status_of
-
-WIDTH = 980
-X_CLIENT, X_SERVER = 210, 600
-X_RAIL = X_CLIENT + 26
-X_NOTE = X_SERVER + 14
-TOP = 58
-STEP_ROW = 34.0  # pixels a step header takes (title line, then what the client printed)
-FRAME_LABELS = {
-    "text": "text",
-    "partial": "partial text",
-    "tool_call": "functionCall",
-    "tool_result": "functionResponse",
-    "error": "error frame",
-    "no_content": "no content",
-    "heartbeat": "heartbeat",
-}
-
-
-def _t(x: float, y: float, text: str, cls: str, anchor: str = "start", title: str = "") -> str:
-    tip = f"<title>{escape(title)}</title>" if title else ""
-    return (
-        f'<text x="{x:.0f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}">'
-        f"{tip}{escape(text)}</text>"
-    )
+from nemo_mock.report._geometry import STEP_ROW, TOP, WIDTH, X_CLIENT, X_NOTE, X_SERVER
+from nemo_mock.report._geometry import text as _t
+from nemo_mock.report._stream import draw as draw_stream
+from nemo_mock.report._stream import is_stream, split, stream_end
 
 
 def _client_name(run: dict[str, Any]) -> str:
@@ -52,50 +32,6 @@ def _short(path: str) -> str:
     return "/".join(p if len(p) <= 14 else p[:6] + "…" for p in path.split("/"))
 
 
-def _is_stream(e: dict[str, Any]) -> bool:
-    return isinstance(e.get("turn"), dict) or str(e.get("content_type", "")).startswith(
-        "text/event-stream"
-    )
-
-
-def _stream_end(e: dict[str, Any]) -> float:
-    turn = e.get("turn") or {}
-    for value in (turn.get("vstream_end"), e.get("vtime_end"), turn.get("vend")):
-        if isinstance(value, (int, float)):
-            return float(value)
-    events = turn.get("events") or []
-    return float(events[-1]["t"]) if events else float(e.get("vtime") or 0.0)
-
-
-def _split(e: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(frames the client got, frames the turn produced after its stream had ended)."""
-    events = (e.get("turn") or {}).get("events") or []
-    end = _stream_end(e)
-    cut = (e.get("turn") or {}).get("stream_end") in ("truncated", "client_gone")
-    sent = [ev for ev in events if not cut or float(ev["t"]) <= end]
-    return sent, [ev for ev in events if cut and float(ev["t"]) > end]
-
-
-def _ending(e: dict[str, Any]) -> tuple[str, str]:
-    """(class, words) for how a stream ended."""
-    turn = e.get("turn") or {}
-    end = turn.get("stream_end")
-    frames = turn.get("frames") or {}
-    if end == "truncated" or turn.get("truncated"):
-        return "truncated", "✂ truncated mid-frame"
-    if end == "client_gone":
-        return "client-gone", "client went away (turn runs on)"
-    if turn.get("silent") or (
-        end == "closed" and not frames.get("text") and not frames.get("error")
-    ):
-        return "silent", "■ silent close: no text"
-    if frames.get("error"):
-        return "error", "■ closed after an error frame"
-    if end is None:
-        return "unknown", "■ end not recorded"
-    return "closed", "■ stream closed"
-
-
 def _anchors(
     exchanges: Sequence[dict[str, Any]], headers: dict[int, int]
 ) -> list[tuple[float, float]]:
@@ -103,11 +39,11 @@ def _anchors(
     for i, e in enumerate(exchanges):
         t = float(e.get("vtime") or 0.0)
         out.append((t, 40.0 + STEP_ROW * headers.get(i, 0)))
-        if _is_stream(e):
-            for ev in _split(e)[0]:
+        if is_stream(e):
+            for ev in split(e)[0]:
                 if ev.get("kind") != "heartbeat":
                     out.append((max(t, float(ev["t"])), 16.0))
-            out.append((max(t, _stream_end(e)), 16.0))
+            out.append((max(t, stream_end(e)), 16.0))
     return out
 
 
@@ -169,8 +105,8 @@ def diagram(run: dict[str, Any], anchor_prefix: str) -> str:
     for e in exchanges:
         y = next(ys)
         y_end = y
-        if _is_stream(e):
-            for ev in _split(e)[0]:
+        if is_stream(e):
+            for ev in split(e)[0]:
                 if ev.get("kind") != "heartbeat":
                     y_end = next(ys)
             y_end = next(ys)
@@ -260,7 +196,7 @@ def _exchange(
 ) -> str:
     seq = int(e.get("seq", 0))
     status, code = e.get("status"), e.get("code")
-    kind = "stream" if _is_stream(e) else "call"
+    kind = "stream" if is_stream(e) else "call"
     dropped = bool(e.get("dropped"))
     out = [
         f'<g class="exchange {kind}{" dropped" if dropped else ""}" id="{prefix}-x{seq}" '
@@ -295,63 +231,13 @@ def _exchange(
     for i, (cls, words) in enumerate(notes):
         out.append(_t(X_NOTE, y + 4 + 13 * i, words, f"note {cls}"))
     if kind == "stream" and not dropped:
-        out.append(_stream(e, y, y_end, axis))
+        out.append(draw_stream(e, y, y_end, axis))
     elif not dropped:
         out.append(
             f'<line class="res" x1="{X_SERVER}" y1="{y + 8:.1f}" x2="{X_CLIENT + 4}" '
             f'y2="{y + 8:.1f}" marker-end="url(#arrow)"/>'
         )
     out.append("</g>")
-    return "".join(out)
-
-
-def _stream(e: dict[str, Any], y: float, y_end: float, axis: _axis.Axis) -> str:
-    turn = e.get("turn") or {}
-    cls, words = _ending(e)
-    out = [
-        f'<g class="sse" data-end="{cls}">',
-        f'<rect class="activation" x="{X_SERVER - 5}" y="{y:.1f}" width="10" '
-        f'height="{max(2.0, y_end - y):.1f}"/>',
-        f'<line class="rail" x1="{X_RAIL}" y1="{y + 4:.1f}" x2="{X_RAIL}" y2="{y_end:.1f}"/>',
-    ]
-    sent, late = _split(e)
-    for ev in sent:
-        k = str(ev.get("kind"))
-        ey = axis.y(float(ev["t"]))
-        label = FRAME_LABELS.get(k, k)
-        if ev.get("name"):
-            label += f" {ev['name']}"
-        if ev.get("version") is not None:
-            label += f" → state v{ev['version']}"
-        tip = f"{label} at {ev['t']}"
-        if k == "heartbeat":
-            out.append(
-                f'<circle class="frame frame-heartbeat" data-kind="heartbeat" cx="{X_RAIL}" '
-                f'cy="{ey:.1f}" r="2.5"><title>{escape(tip)}</title></circle>'
-            )
-            continue
-        out.append(
-            f'<g class="frame frame-{escape(k)}" data-kind="{escape(k)}">'
-            f'<line x1="{X_SERVER - 6}" y1="{ey:.1f}" x2="{X_RAIL + 6}" y2="{ey:.1f}"/>'
-            f'<rect x="{X_RAIL - 5}" y="{ey - 5:.1f}" width="10" height="10" rx="2"/>'
-            + _t(X_RAIL + 12, ey - 3, label, "frame-label", title=tip)
-            + "</g>"
-        )
-    if late:
-        versions = [ev["version"] for ev in late if ev.get("version") is not None]
-        words += f" (the turn ran on: {len(late)} frame(s) not delivered"
-        words += f", state v{versions[-1]})" if versions else ")"
-    dropped_events = turn.get("events_dropped")
-    if dropped_events:
-        words += f" ({dropped_events} more frames not drawn)"
-    counts = turn.get("frames") or {}
-    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-    out.append(
-        f'<g class="end end-{cls}"><line x1="{X_RAIL - 8}" y1="{y_end:.1f}" x2="{X_SERVER}" '
-        f'y2="{y_end:.1f}"/>'
-        + _t(X_RAIL + 12, y_end + 12, words, "end-label", title=summary or "no frames")
-        + "</g></g>"
-    )
     return "".join(out)
 
 
