@@ -24,6 +24,7 @@ EPILOG = """\
 examples:
   nemo-mock contract --base-url http://127.0.0.1:8765
   nemo-mock contract --base-url http://127.0.0.1:8765 --junit contract.xml --json contract.json
+  nemo-mock contract --base-url http://127.0.0.1:8765 --html contract.html
   nemo-mock contract --base-url https://staging.example --allow-remote --no-discover \\
       --capability error_status=http --only 'token.*'
 capabilities: control_plane, virtual_clock, credits_topup, claim_page, spend_credits (flags,
@@ -55,6 +56,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
     p.add_argument("--json", metavar="FILE", help="write every result as JSON (plain data)")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     p.add_argument(
         "--strict", action="store_true", help="a MUST that is not applicable fails the run"
     )
@@ -165,6 +167,10 @@ def _write(
 ) -> None:
     if args.junit:
         write_junit(args.junit, results, args.base_url)
+    if args.html:
+        from nemo_mock.report import contract_report, write
+
+        write(contract_report([r.as_dict() for r in results], target=args.base_url), args.html)
     if args.json:
         meta = {
             "target": args.base_url,
