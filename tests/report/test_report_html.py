@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import nemo_mock.report as report
 from nemo_mock.report import _axis, contract_report, render
+from nemo_mock.server.journal import fingerprint as journal_fingerprint
 
 TOKEN = "nmv_usr_SeCrEt0123456789abcdef"
 CLAIM = "clm_AbCdEf0123456789"
@@ -178,6 +179,7 @@ def test_page_references_no_external_url(page: str):
 
 def test_token_values_never_appear_only_fingerprints(page: str):
     """DESIGN §3.2/§4: tokens never appear in clear; the journal's fingerprint stands for them."""
+    assert fp(TOKEN) == journal_fingerprint(TOKEN)  # the same name as in the journal
     assert TOKEN not in page and CLAIM not in page
     assert fp(TOKEN) in page and fp(CLAIM) in page
 
