@@ -14,8 +14,9 @@ from typing import Any
 
 from nemo_mock import contracts
 from nemo_mock.proxy import _openapi
-from nemo_mock.proxy._exchange import Exchange, Frame
+from nemo_mock.proxy._exchange import BODY_CAP, Exchange, Frame
 from nemo_mock.proxy._rules import Violation
+from nemo_mock.server.journal import fingerprint
 
 RENDER_RANK = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
 # codes that answer an upload before its files are looked at, or for another reason than the type
@@ -108,7 +109,7 @@ class Checker:
                 self._add("envelope.json", ex, f"HTTP {ex.status} {ex.content_type!r}")
             return
         body = ex.json()
-        if ex.response_size > len(ex.response_body):
+        if ex.response_size > BODY_CAP:
             return  # too large to judge
         if op == "renderStatus" and isinstance(body, dict) and "code" not in body:
             self._bare_render(ex, body)
@@ -152,7 +153,7 @@ class Checker:
 
     def _upload(self, ex: Exchange, code: int) -> None:
         names = [n.decode("utf-8", "replace") for n in _FILENAME.findall(ex.request_body)]
-        if not names or ex.request_size > len(ex.request_body) or code in _UPLOAD_OTHER:
+        if not names or ex.request_size > BODY_CAP or code in _UPLOAD_OTHER:
             return
         exts = {PurePosixPath(n).suffix.lower().lstrip(".") for n in names}
         if exts & (_SEED_FORMATS | _ALIASES):
@@ -195,7 +196,10 @@ class Checker:
         if op == "anonymousToken" and isinstance(data, dict) and isinstance(data.get("token"), str):
             # tokens minted for one client id are one user (v1.9 §1: re-auth with the same id)
             client = ex.request_headers.get("x-client-id", "")
-            self.principals[data["token"]] = f"client {client}"
+            value = data["token"]
+            self.principals[value if value.startswith("tok_") else fingerprint(value)] = (
+                f"client {client}"
+            )
             return
         fp = ex.token_fp()
         token = self.principals.get(fp or "", fp)

@@ -85,7 +85,7 @@ class Exchange:
 
     def json(self) -> Any:
         """The response body parsed as JSON (None when it is not JSON)."""
-        if "json" not in self.content_type or self.response_size > len(self.response_body):
+        if "json" not in self.content_type or self.response_size > BODY_CAP:
             return None
         try:
             return json.loads(self.response_body)
@@ -111,9 +111,9 @@ class Exchange:
             if f.kind != "json" or not isinstance(f.data, dict):
                 continue
             for part in (f.data.get("content") or {}).get("parts") or []:
-                if isinstance(part, dict) and isinstance(part.get("text"), str):
-                    if part["text"].strip():
-                        out.append(part["text"])
+                text = part.get("text") if isinstance(part, dict) else None
+                if isinstance(text, str) and text.strip():
+                    out.append(text)
         return out
 
 

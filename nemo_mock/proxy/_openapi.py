@@ -1,4 +1,4 @@
-"""The API's OpenAPI document as a lookup: which operation a request is, and its response schemas."""
+"""The API's OpenAPI document as a lookup: which operation a request is, its response schemas."""
 
 from __future__ import annotations
 

@@ -110,6 +110,8 @@ class Proxy:
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=2,
+            server_header=False,  # the upstream's Server and Date pass through instead
+            date_header=False,
         )
 
     def serve(self, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
