@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from nemo_mock import __version__
 from nemo_mock.contract_suite import cli as contract_cli
+from nemo_mock.proxy import cli as proxy_cli
+from nemo_mock.proxy import replay_cli
 from nemo_mock.scenarios import cli as scenarios_cli
 from nemo_mock.server import cli as server_cli
 
@@ -21,6 +23,8 @@ The nemo_agent API emulator, its contract harness and conformance runner.
   nemo-mock serve --time-scale 600             the emulator on http://127.0.0.1:8765
   nemo-mock scenarios run --client "CMD"       verify a client against the scenario library
   nemo-mock contract --base-url URL            verify a server against the contract
+  nemo-mock proxy --upstream URL --record DIR  validate (and record) live traffic
+  nemo-mock replay DIR --against URL           drift between a recording and another backend
 """
 
 
@@ -33,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"nemo-mock {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (server_cli, scenarios_cli, contract_cli):
+    for module in (server_cli, scenarios_cli, contract_cli, proxy_cli, replay_cli):
         module.register(sub)
     return parser
 
