@@ -21,6 +21,7 @@ Verify a client of the nemo_agent API against the scenario library.
   nemo-mock scenarios run --client reference --variant all
   nemo-mock scenarios run silent-close-after-edit --client "python my_client.py" --junit out.xml
   nemo-mock scenarios run --client "python my_client.py" --html report.html
+  nemo-mock scenarios from-recording run1 -o my-failure.yaml
 
 A command client follows the adapter protocol (scenarios/README.md): it is run once per step
 with the utterance as its last argument and NEMO_API_URL, NEMO_WEB_URL, NEMO_STATE_DIR,
@@ -82,6 +83,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     run.add_argument("--verbose", "-v", action="store_true", help="show passing expectations too")
     run.set_defaults(func=run_run)
+    rec = ssub.add_parser(
+        "from-recording",
+        help="write a scenario reproducing what a proxy recording shows went wrong",
+    )
+    rec.add_argument("bundle", metavar="BUNDLE", help="a bundle of `nemo-mock proxy --record`")
+    rec.add_argument("-o", "--output", required=True, metavar="NAME.yaml", help="file to write")
+    rec.set_defaults(func=run_from_recording)
 
     def usage(_args: argparse.Namespace) -> int:
         p.print_help()
@@ -193,3 +201,18 @@ def run_run(args: argparse.Namespace) -> int:
         write_html(results, args.html)
         print(f"HTML report written to {args.html}")
     return 0 if all(r.passed for r in results) else 1
+
+
+def run_from_recording(args: argparse.Namespace) -> int:
+    """Write the scenario of a recording; 2 when the bundle cannot be turned into one."""
+    from nemo_mock.proxy import BundleError, load_bundle
+    from nemo_mock.scenarios._from_recording import write_scenario
+    from nemo_mock.scenarios._load import ScenarioError
+
+    try:
+        path = write_scenario(load_bundle(args.bundle), args.output)
+    except (BundleError, ScenarioError, ValueError) as exc:
+        print(f"nemo-mock: {exc}", file=sys.stderr)
+        return 2
+    print(f"scenario written to {path}; run it: nemo-mock scenarios run {path}")
+    return 0
