@@ -67,6 +67,7 @@ def control_routes() -> list[BaseRoute]:
         Route("/_mock/users", control.users, methods=["POST"]),
         Route("/_mock/users/{user_id}/credits", control.user_credits, methods=["POST"]),
         Route("/_mock/state", control.state, methods=["GET", "PUT"]),
+        Route("/_mock/bundle", control.bundle, methods=["GET"]),
         Route("/_mock/scenario", control.scenario_, methods=["POST"]),
         Route("/_mock/openapi.json", control.openapi_json, methods=["GET"]),
         Route("/_mock/overview", ui.overview, methods=["GET"]),

@@ -70,6 +70,12 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
         help="apply a scenario's server block (seed, settings, faults) on start",
     )
     p.add_argument(
+        "--replay",
+        metavar="BUNDLE",
+        help="start in the condition of a run saved from GET /_mock/bundle (its seed, settings, "
+        "clock start and fault rules win over other setting flags; --host/--port stay yours)",
+    )
+    p.add_argument(
         "--set",
         action="append",
         default=[],
@@ -121,6 +127,12 @@ def run_serve(args: argparse.Namespace) -> int:
         if getattr(args, "scenario", None):
             block = server_block.load_file(args.scenario)
             settings, faults = server_block.validate(block, settings)
+        if getattr(args, "replay", None):
+            from nemo_mock.server import run_bundle
+
+            run = run_bundle.read_run(args.replay)
+            settings, replayed = run_bundle.replay_settings(run, settings)
+            faults = [*faults, *replayed]
     except (SettingsError, server_block.ScenarioError) as exc:
         print(f"nemo-mock: {exc}", file=sys.stderr)
         return 2

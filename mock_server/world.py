@@ -52,6 +52,7 @@ class World:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.clock = VirtualClock(self.settings.clock_start, self.settings.time_scale)
+        self.clock_start = self.clock.now()  # virtual time the run began (GET /_mock/bundle)
         self.journal = Journal(self.settings.journal_size)
         self.runtime = Runtime()
         self._clear()
@@ -80,6 +81,7 @@ class World:
             else self.clock.now(),
             self.settings.time_scale,
         )
+        self.clock_start = self.clock.now()
 
     def configure(self, settings: Settings) -> None:
         """Apply new settings to a running world (clock speed and journal size follow)."""

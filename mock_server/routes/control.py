@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from nemo_mock import contracts
-from nemo_mock.server import har, server_block, snapshot, verify
+from nemo_mock.server import har, run_bundle, server_block, snapshot, verify
 from nemo_mock.server.errors import ApiError
 from nemo_mock.server.faults import RuleError
 from nemo_mock.server.http import ok, read_json, world_of
@@ -332,6 +332,12 @@ async def state(request: Request) -> Response:
             raise ApiError(400, str(exc)) from exc
         return ok({"restored": True, "clock": world.clock.state()})
     return ok(snapshot.dump_world(world))
+
+
+async def bundle(request: Request) -> Response:
+    """What reproduces this run: seed, settings, fault rules, clock start, journal."""
+    guard(request)
+    return ok(run_bundle.dump_run(world_of(request)))
 
 
 async def scenario_(request: Request) -> Response:
