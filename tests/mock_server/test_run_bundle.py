@@ -1,4 +1,4 @@
-"""GET /_mock/bundle exports a run; `nemo-mock serve --replay` starts an emulator in that condition."""
+"""GET /_mock/bundle exports a run; `serve --replay` starts an emulator in that condition."""
 
 from __future__ import annotations
 
