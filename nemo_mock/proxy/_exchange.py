@@ -141,7 +141,7 @@ class SseReader:
     def feed(self, chunk: bytes, at: float) -> list[Frame]:
         """The blocks completed by `chunk`."""
         self._buf += chunk
-        out = []
+        out: list[Frame] = []
         while True:
             cut = _separator(self._buf)
             if cut is None:
