@@ -149,6 +149,8 @@ class SseReader:
             block, self._buf = self._buf[: cut[0]], self._buf[cut[1] :]
             frame = parse_block(redact_body(block), at)
             if frame is not None:
+                if cut[1] - cut[0] > 2 and not frame.issues:
+                    frame.issues.append("CR in a frame (LF only)")
                 out.append(frame)
 
     @property
