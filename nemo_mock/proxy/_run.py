@@ -6,7 +6,7 @@ import asyncio
 import ipaddress
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +21,7 @@ from nemo_mock.proxy._exchange import Exchange
 from nemo_mock.proxy._record import Recorder, probe_emulator
 from nemo_mock.proxy._rules import MUST, RULES, Violation
 
+KEEP_EXCHANGES = 1000
 DEFAULT_HEARTBEAT = float(contracts.facts()["turn"]["heartbeat_interval_seconds"])
 
 
@@ -59,7 +60,9 @@ class Proxy:
         self.heartbeat_seconds = heartbeat_seconds if check_heartbeats else None
         self.checker = Checker(self.heartbeat_seconds, report=self._live)
         self.recorder = Recorder(record, self.upstream, self.emulator) if record else None
-        self.exchanges: list[Exchange] = []
+        # the latest exchanges (bounded: a proxy may run for days); `count` counts them all
+        self.exchanges: deque[Exchange] = deque(maxlen=KEEP_EXCHANGES)
+        self.count = 0
         self.app = ProxyApp(self.upstream, self.checker, on_exchange=self._done)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -70,6 +73,7 @@ class Proxy:
             self.out(v.line())
 
     def _done(self, ex: Exchange) -> None:
+        self.count += 1
         self.exchanges.append(ex)
         if self.recorder is not None:
             self.recorder.add(ex)
@@ -86,7 +90,7 @@ class Proxy:
     def summary(self) -> list[str]:
         """The end-of-run summary, one line each."""
         counts = Counter(v.rule for v in self.checker.violations)
-        lines = [f"{len(self.exchanges)} exchanges through {self.upstream}"]
+        lines = [f"{self.count} exchanges through {self.upstream}"]
         if not counts:
             lines.append("no violations")
         for rule, n in sorted(counts.items(), key=lambda kv: (RULES[kv[0]].level, kv[0])):
