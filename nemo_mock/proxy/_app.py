@@ -40,11 +40,13 @@ class ProxyApp:
         checker: Checker,
         on_exchange: Callable[[Exchange], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        virtual_clock: bool = False,
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.checker = checker
         self.on_exchange = on_exchange
         self._transport = transport
+        self.virtual_clock = virtual_clock  # the upstream is nemo-mock: read its clock
         self._client: httpx.AsyncClient | None = None
         self._seq = itertools.count(1)
 
@@ -109,6 +111,7 @@ class ProxyApp:
             last = await self._relay(ex, response, receive, send, t0)
         finally:
             await response.aclose()
+            ex.vtime = await self._now(ex)
             # judged and recorded before the client sees the end (the last chunk is held back),
             # so whoever has read an answer to its end finds the verdict already there
             self._done(ex, t0)
@@ -184,6 +187,19 @@ class ProxyApp:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+    async def _now(self, ex: Exchange) -> float | None:
+        """The upstream's time when the answer ended: its virtual clock when it is nemo-mock
+        (token lifetimes run on it), else the wall clock (the real backend's)."""
+        if not ex.path.startswith("/api/"):
+            return None
+        if not self.virtual_clock:
+            return time.time()
+        try:
+            r = await self._http().get("/_mock/clock", timeout=5.0)
+            return float(r.json()["data"]["now"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
 
     def _done(self, ex: Exchange, t0: float) -> None:
         ex.seconds = time.monotonic() - t0

@@ -18,6 +18,8 @@ from nemo_mock.proxy._exchange import BODY_CAP, Exchange, Frame
 from nemo_mock.proxy._rules import Violation
 from nemo_mock.server.journal import fingerprint
 
+TTL = float(contracts.facts()["token"]["ttl_seconds"])
+EXPIRY_SLACK = 5.0  # seconds of the upstream's clock: the mint and the check are not one instant
 RENDER_RANK = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
 # codes that answer an upload before its files are looked at, or for another reason than the type
 _UPLOAD_OTHER = {4001, 4002, 1001, 1002, 2001, 429}
@@ -42,6 +44,7 @@ class Checker:
         self.violations: list[Violation] = []
         self.owners: dict[str, str] = {}  # session id -> principal
         self.principals: dict[str, str] = {}  # token fingerprint -> X-Client-Id it was minted for
+        self.expiry: dict[str, float] = {}  # token fingerprint -> upstream time it expires at
         self.renders: dict[tuple[str | None, str], tuple[int, float, str]] = {}
         self._last_at: dict[int, float] = {}
 
@@ -197,10 +200,14 @@ class Checker:
             # tokens minted for one client id are one user (v1.9 §1: re-auth with the same id)
             client = ex.request_headers.get("x-client-id", "")
             value = data["token"]
-            self.principals[value if value.startswith("tok_") else fingerprint(value)] = (
-                f"client {client}"
-            )
+            key = value if value.startswith("tok_") else fingerprint(value)
+            self.principals[key] = f"client {client}"
+            ttl = data.get("expires_in")
+            ttl = ttl if isinstance(ttl, (int, float)) and not isinstance(ttl, bool) else TTL
+            if ex.vtime is not None:
+                self.expiry[key] = ex.vtime + float(ttl)
             return
+        self._expired(ex, body)
         fp = ex.token_fp()
         token = self.principals.get(fp or "", fp)
         if op == "createSession" and isinstance(data, dict) and token is not None:
@@ -219,6 +226,18 @@ class Checker:
                 ex,
                 f"session {sid} of {owner} answered {token} (expected 1002)",
             )
+
+    def _expired(self, ex: Exchange, body: Any) -> None:
+        fp = ex.token_fp()
+        ends = self.expiry.get(fp or "")
+        if ends is None or ex.vtime is None or ex.vtime <= ends + EXPIRY_SLACK:
+            return
+        accepted = (ex.is_sse and ex.status == 200) or (
+            isinstance(body, dict) and body.get("code") == 0
+        )
+        if accepted:
+            late = ex.vtime - ends
+            self._add("token.expiry", ex, f"token {fp} accepted {late:.0f} s after it expired")
 
 
 def _session_of(ex: Exchange) -> str | None:

@@ -72,6 +72,7 @@ class Exchange:
     end: str = ""  # closed | cut | upstream_error | client_gone | proxy_error
     tail: str = ""  # what was left inside an unfinished frame
     seconds: float = 0.0
+    vtime: float | None = None  # the upstream's clock when the answer ended (see _app._now)
 
     @property
     def content_type(self) -> str:

@@ -134,6 +134,7 @@ def har_entry(ex: Exchange, host: str) -> dict[str, Any]:
         "_end": ex.end,
         "_tail": ex.tail,
         "_started": ex.started,
+        "_vtime": ex.vtime,
     }
 
 
@@ -243,4 +244,5 @@ def _exchange(e: dict[str, Any], frames: dict[int, list[Frame]]) -> Exchange:
         end=str(e.get("_end", "")),
         tail=str(e.get("_tail", "")),
         seconds=float(e.get("time", 0.0)) / 1000,
+        vtime=e.get("_vtime"),
     )

@@ -60,6 +60,12 @@ _TABLE = (
         "m4a, aac.",
     ),
     Rule(
+        "token.expiry",
+        MUST,
+        "v1.9 §7: `| 1001 | Bad/expired token | Re-auth via anonymous-token (tokens expire after "
+        "7 days) |` (the lifetime is the mint's `expires_in`, else 7 days)",
+    ),
+    Rule(
         "render.status_order",
         MUST,
         "v1.9 §3.5c: Status at top-level `status`: pending → processing → completed / failed.",

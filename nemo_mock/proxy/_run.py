@@ -63,7 +63,12 @@ class Proxy:
         # the latest exchanges (bounded: a proxy may run for days); `count` counts them all
         self.exchanges: deque[Exchange] = deque(maxlen=KEEP_EXCHANGES)
         self.count = 0
-        self.app = ProxyApp(self.upstream, self.checker, on_exchange=self._done)
+        self.app = ProxyApp(
+            self.upstream,
+            self.checker,
+            on_exchange=self._done,
+            virtual_clock=self.emulator is not None,
+        )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.url = ""

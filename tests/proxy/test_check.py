@@ -246,3 +246,31 @@ def test_a_silent_close_is_not_a_violation() -> None:
     call = {**EVENT, "content": {"role": "model", "parts": [{"functionCall": {"id": "c",
             "name": "add_bgm", "args": {}}}]}}  # fmt: skip
     assert _check_stream(_stream([Frame("json", 0.1, "", call)])) == []
+
+
+def _at(ex: Exchange, vtime: float) -> Exchange:
+    ex.vtime = vtime
+    return ex
+
+
+def _balance(name: str, code: int, seq: int, vtime: float) -> Exchange:
+    data = {"available": 1, "frozen": 0, "total": 1} if code == 0 else None
+    body = {"code": code, "message": "m", "data": data}
+    ex = _json("GET", "/api/credits/balance/simple", body, headers=_bearer(name), seq=seq)
+    return _at(ex, vtime)
+
+
+@pytest.mark.parametrize(
+    ("code", "after", "expected"),
+    [
+        pytest.param(0, 604_800 + 60, ["token.expiry"], id="accepted-after-7-days"),
+        pytest.param(1001, 604_800 + 60, [], id="refused-after-7-days"),
+        pytest.param(0, 604_800 - 60, [], id="accepted-within-7-days"),
+    ],
+)
+def test_a_token_used_after_its_lifetime_must_be_refused(
+    code: int, after: float, expected: list[str]
+) -> None:
+    """v1.9 §7: 1001 Bad/expired token (tokens expire after 7 days)."""
+    rules = _rules(_at(_mint("a", "a", 1), 1000.0), _balance("a", code, 2, 1000.0 + after))
+    assert rules == expected

@@ -17,6 +17,7 @@ from broken import (
     heic_wrong_code,
     no_heartbeats,
     render_goes_backwards,
+    token_never_expires,
 )
 from conftest import Pair
 
@@ -84,6 +85,12 @@ def _mint(pair: Pair) -> None:
     pair.token()
 
 
+def _expired_token_used(pair: Pair) -> None:
+    token = pair.token()
+    pair.live.world.clock.advance(8 * 86400)  # past the 7 days, behind the proxy's back
+    pair.http.get("/api/credits/balance/simple", headers=pair.headers(token))
+
+
 def _render_polls(pair: Pair) -> None:
     token = pair.token()
     sid = pair.session(token)
@@ -140,8 +147,6 @@ def _edit_turn(pair: Pair) -> None:
 
 
 # broken server -> (what provokes it, settings applied after its own, rule that catches it, level)
-# token_never_expires is absent on purpose: expiry needs the upstream's clock, which a passive
-# proxy does not see (the contract suite checks it through the control plane).
 BROKEN_TABLE: dict[str, tuple[Any, Callable[[Pair], None], dict[str, Any], str, str]] = {
     "envelope_message_renamed": (envelope_message_renamed, _mint, {}, "envelope.message", SHOULD),
     "render_goes_backwards": (
@@ -160,6 +165,7 @@ BROKEN_TABLE: dict[str, tuple[Any, Callable[[Pair], None], dict[str, Any], str, 
     ),
     "heic_wrong_code": (heic_wrong_code, _heic, {}, "upload.unsupported", MUST),
     "crash_without_language": (crash_without_language, _no_language, {}, "envelope.json", MUST),
+    "token_never_expires": (token_never_expires, _expired_token_used, {}, "token.expiry", MUST),
     "no_heartbeats": (
         no_heartbeats,
         _edit_turn,
