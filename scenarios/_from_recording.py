@@ -182,6 +182,7 @@ class _Builder:
                     "note": f"recorded exchange #{ex.seq}",
                 }
             )
+            self.expect.append(_injected(f"{step}-fault-injected", step, SUBMIT))
             self.expect.append(
                 {
                     "id": f"{step}-new-id-on-retry",

@@ -139,3 +139,65 @@ def test_load_bundle_reads_back_what_the_recorder_wrote(tmp_path: Path) -> None:
         ("json", 0.7, {"id": "e1"}),
     ]
     assert back[0].request_json()["new_message"]["parts"][0]["text"] == "hi"
+
+
+def _submit(seq: int, render_id: str) -> Exchange:
+    ex = _json(seq, "POST", "/api/render/proxy/lambda", 200, b'{"code":0,"message":"","data":{}}')
+    ex.request_body = f'{{"id":"{render_id}","sessionId":"s1","draft":{{}}}}'.encode()
+    return ex
+
+
+def _poll(seq: int, render_id: str, status: str) -> Exchange:
+    body = f'{{"code":0,"message":"","data":{{"id":"{render_id}","status":"{status}"}}}}'
+    return _json(seq, "GET", f"/api/render/proxy/lambda/{render_id}", 200, body.encode())
+
+
+def test_a_failed_render_maps_to_render_fail_and_its_retry_is_one_export() -> None:
+    """A failed render → render_fail on its submit; the retry with a new id is the same export."""
+    exchanges = [
+        _submit(1, "render_1"),
+        _poll(2, "render_1", "failed"),
+        _submit(3, "render_2"),
+        _poll(4, "render_2", "completed"),
+    ]
+    data = scenario_from_bundle(Bundle({"format": "x"}, exchanges), "render")
+    assert [(f["match"], f["after"], f["action"]) for f in data["server"]["faults"]] == [
+        ({"method": "POST", "path": "/api/render/proxy/lambda"}, 0, {"type": "render_fail"})
+    ]
+    assert data["steps"] == [{"id": "export-1", "say": "export"}]
+    assert [e["id"] for e in data["expect"]] == [
+        "export-1-fault-injected",
+        "export-1-new-id-on-retry",
+    ]
+
+
+@pytest.mark.live
+def test_failed_render_recording_reproduces_through_the_scenario(
+    proxied: Callable[..., Pair], tmp_path: Path
+) -> None:
+    """A render that failed in the recording fails again in the scenario; the client retries."""
+    pair = proxied(record=True, starter_credits=1000)
+    rule = {
+        "match": {"method": "POST", "path": "/api/render/proxy/lambda"},
+        "times": 1,
+        "action": {"type": "render_fail"},
+    }
+    pair.http.post("/_mock/faults", json=rule)  # the control plane passes through
+    config = Config(
+        api_url=pair.proxy.url,
+        web_url=pair.proxy.url,
+        state_dir=tmp_path / "state",
+        time_scale=pair.live.settings.time_scale,
+        download_dir=tmp_path / "downloads",
+    )
+    with Agent(config) as agent:
+        assert agent.handle("generate a 10-second clip of a city timelapse").exit_code == 0
+        assert agent.handle("export").exit_code == 0
+    pair.proxy.stop()
+    out = tmp_path / "render-failed.yaml"
+    assert main(["scenarios", "from-recording", str(tmp_path / "bundle"), "-o", str(out)]) == 0
+    data = yaml.safe_load(out.read_text())
+    assert [f["action"] for f in data["server"]["faults"]] == [{"type": "render_fail"}]
+    result = run_scenario(load_file(out), ReferenceAdapter(), "body")
+    verdicts = {e.id: v.passed for e, v in result.verdicts}
+    assert verdicts == {"export-2-fault-injected": True, "export-2-new-id-on-retry": True}
