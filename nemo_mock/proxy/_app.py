@@ -18,6 +18,7 @@ from starlette.types import Message, Receive, Scope, Send
 from nemo_mock.proxy._check import Checker
 from nemo_mock.proxy._exchange import BODY_CAP, Exchange, SseReader, redact, redact_body
 
+MINT = "/api/auth/anonymous-token"
 # hop-by-hop headers (RFC 9110 §7.6.1) and those httpx sets itself
 _HOP = {
     "connection",
@@ -195,6 +196,8 @@ class ProxyApp:
             return None
         if not self.virtual_clock:
             return time.time()
+        if ex.path != MINT and (ex.token_fp() or "") not in self.checker.expiry:
+            return None  # no lifetime to judge: spare the upstream a round trip
         try:
             r = await self._http().get("/_mock/clock", timeout=5.0)
             return float(r.json()["data"]["now"])
