@@ -24,8 +24,7 @@ from typing import Any
 import yaml
 
 from nemo_mock import contracts
-from nemo_mock.proxy import Bundle, Exchange
-from nemo_mock.proxy._openapi import operation_id
+from nemo_mock.proxy import Bundle, Exchange, operation_id
 
 RUN_SSE = {"method": "POST", "path": "/run_sse"}
 SUBMIT = {"method": "POST", "path": "/api/render/proxy/lambda"}

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from nemo_mock.proxy import MUST, RULES, SHOULD, Checker, Exchange, Frame
+from nemo_mock.proxy import Checker, Exchange, Frame
+from nemo_mock.proxy._rules import MUST, RULES, SHOULD
 from nemo_mock.server.journal import fingerprint
 
 TOKEN_OK = {"code": 0, "message": "success", "data": {"token": "nmv_usr_abc", "credits": 100,

@@ -22,7 +22,7 @@ from broken import (
 from conftest import Pair
 
 from nemo_mock.client import Agent, Config
-from nemo_mock.proxy import MUST, SHOULD
+from nemo_mock.proxy._rules import MUST, SHOULD
 
 pytestmark = pytest.mark.live
 SCALE = 600.0
