@@ -98,14 +98,9 @@ def explain(errors: list[jsonschema.ValidationError]) -> str:
     return f"{best.message} at /{'/'.join(map(str, best.absolute_path))}"
 
 
-@cache
 def render_job_validator() -> jsonschema.protocols.Validator:
     """The RenderJob schema, for a bare (not enveloped) render status (v1.9: top-level status)."""
-    root = {
-        "components": contracts.openapi()["components"],
-        "$ref": "#/components/schemas/RenderJob",
-    }
-    return jsonschema.Draft202012Validator(root)
+    return contracts.component_validator("api", "RenderJob")
 
 
 @cache

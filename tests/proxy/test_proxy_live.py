@@ -45,7 +45,9 @@ def test_reference_client_through_proxy_has_no_violations(
     proxied: Callable[..., Pair], tmp_path: Path, mode: str
 ) -> None:
     """A client run through the proxy in front of the emulator reports zero violations."""
-    pair = proxied(error_status=mode, starter_credits=1000, heartbeat_interval=300.0)
+    # heartbeats every 1 s real (600 virtual at x600): spacing is judged, with room for a
+    # loaded machine's hiccups (a gap only counts past 1.75 s)
+    pair = proxied(error_status=mode, starter_credits=1000, heartbeat_interval=600.0)
     with _agent(pair, tmp_path) as agent:
         for words in ("generate a 10-second clip of a city timelapse", EDIT, "credits", "export"):
             assert agent.handle(words).exit_code == 0
@@ -169,7 +171,8 @@ BROKEN_TABLE: dict[str, tuple[Any, Callable[[Pair], None], dict[str, Any], str, 
     "no_heartbeats": (
         no_heartbeats,
         _edit_turn,
-        {"time_scale": 10.0, "heartbeat_interval": 4.0, "silent_close_rate": 0.0},
+        # heartbeats every 0.6 s real (a gap counts past 1.15 s); an edit is 2-6 s real
+        {"time_scale": 5.0, "heartbeat_interval": 3.0, "silent_close_rate": 0.0},
         "sse.heartbeat_spacing",
         SHOULD,
     ),
