@@ -19,6 +19,8 @@ heartbeat spacing, render status order. Violations are printed live and summaris
 --record DIR writes a bundle (HAR 1.2, SSE frames with timing, the emulator's seed/settings
 when the upstream is nemo-mock); tokens are redacted to fingerprints. Use the bundle with
 `nemo-mock replay` (drift) and `nemo-mock scenarios from-recording` (a reproducing scenario).
+An unreachable upstream answers the client 502 {"code": 502, "message": "nemo-mock proxy:
+upstream unreachable: ...", "data": null} (the proxy's own answer, not the backend's).
 Exit status: 0; 1 with --check when a MUST rule was broken; 2 on bad usage.
 """
 
