@@ -4,7 +4,9 @@ What the recording shows becomes a fault rule at the same place in the conversat
 
 - a stream that closed with no text → `sse_silent_close` on that /run_sse call;
 - a stream cut inside a frame (or by a network error) after N event frames → `sse_truncate`;
-- an error frame → `sse_error` with its message;
+- an error frame → `sse_error` with its message; only heartbeats until the client gave up →
+  `sse_stall`; a trailing "I encountered a temporary issue" after a normal answer →
+  `sse_trailing_text`;
 - an error code at the k-th call of an operation (429, 2001, ...) → an `error` rule with
   `after: k-1, times: 1`; a non-JSON 5xx → a `status` rule;
 - a render that failed → `render_fail` on the submit of that render.
@@ -30,6 +32,7 @@ RUN_SSE = {"method": "POST", "path": "/run_sse"}
 SUBMIT = {"method": "POST", "path": "/api/render/proxy/lambda"}
 STATE = {"method": "GET", "path": "/api/state/nemo_agent/me/*/latest"}
 _FILENAME = re.compile(r'filename="([^"]*)"')
+TRAILING = "temporary issue"  # v1.9 §3.1: Ignore trailing "I encountered a temporary issue"
 
 RULE_SILENT = (
     "seeds §SSE: About 30% of edit operations close the stream without any text. When that "
@@ -56,8 +59,13 @@ def _stream_action(ex: Exchange) -> dict[str, Any] | None:
         return {"type": "sse_error", "message": str(errors[0]["error"])}
     if ex.end in ("cut", "upstream_error"):
         return {"type": "sse_truncate", "after_frames": sum(f.kind == "json" for f in frames)}
-    if ex.end == "closed" and ex.status == 200 and not ex.texts():
+    texts = ex.texts()
+    if ex.end == "client_gone" and frames and all(f.kind in ("comment", "empty") for f in frames):
+        return {"type": "sse_stall"}  # only heartbeats until the client gave up
+    if ex.end == "closed" and ex.status == 200 and not texts:
         return {"type": "sse_silent_close"}
+    if len(texts) > 1 and TRAILING in texts[-1].lower():
+        return {"type": "sse_trailing_text"}
     return None
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from nemo_mock.proxy._exchange import Exchange, SseReader, frame_kind
+from nemo_mock.proxy._check import Checker
+from nemo_mock.proxy._exchange import Exchange, SseReader, frame_kind, redact
 from nemo_mock.proxy._record import Bundle
 from nemo_mock.server.journal import fingerprint
 
@@ -140,6 +141,8 @@ class Replayer:
         self.ids: dict[str, str] = {}  # recorded id -> replayed id
         self.client_ids: dict[str, str] = {}
         self.drifts: list[Drift] = []
+        # the new backend's answers are judged too (no heartbeat timing: the pace is not real)
+        self.checker = Checker(heartbeat_seconds=None)
 
     def run(self) -> list[Drift]:
         """Send every recorded exchange in order (the control plane's are skipped)."""
@@ -196,7 +199,10 @@ class Replayer:
             return
         body = self._body(ex)
         path = self._map(ex.path) + (f"?{self._map(ex.query)}" if ex.query else "")
-        new = Exchange(seq=ex.seq, started=time.time(), method=ex.method, path=path)
+        new = Exchange(seq=ex.seq, started=time.time(), method=ex.method, path=self._map(ex.path))
+        new.query = self._map(ex.query)
+        new.request_headers = redact(list(headers.items()))
+        new.request_body, new.request_size = body, len(body)
         t0 = time.monotonic()
         try:
             with self.http.stream(ex.method, path, headers=headers, content=body) as r:
@@ -214,6 +220,9 @@ class Replayer:
             new.end = "upstream_error"
             self._drift(ex, request, "end", f"{ex.end or 'answered'} → network error: {exc}")
             return
+        for frame in new.frames or []:
+            self.checker.frame(new, frame)
+        self.checker.finish(new)
         self._learn(ex, new)
         for kind, detail in diff(ex, new):
             self._drift(ex, request, kind, detail)

@@ -12,6 +12,8 @@ another backend — a newer backend version, or the emulator for a real recordin
 its structural differences exchange by exchange: HTTP status, body code, media type, fields
 and their types, and for streams the kinds of frames in order and how the stream ended.
 Tokens are minted afresh with new client ids; session, task, render and file ids are mapped.
+The new backend's answers are also checked against contracts/ (as the proxy does; listed, not
+counted in the exit status).
 
   nemo-mock replay run1 --against http://127.0.0.1:8765
 
@@ -56,6 +58,8 @@ def run_replay(args: argparse.Namespace) -> int:
     sent = sum(1 for ex in bundle.exchanges if not ex.path.startswith("/_mock"))
     touched = len({d.seq for d in drifts})
     print(f"{sent} exchanges replayed against {args.against}: {touched} with drift")
+    for v in replayer.checker.violations:
+        print(f"contract: {v.line()}")
     if args.json:
         Path(args.json).write_text(report(drifts) + "\n", encoding="utf-8")
     return 1 if drifts else 0

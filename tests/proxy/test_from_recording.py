@@ -201,3 +201,33 @@ def test_failed_render_recording_reproduces_through_the_scenario(
     result = run_scenario(load_file(out), ReferenceAdapter(), "body")
     verdicts = {e.id: v.passed for e, v in result.verdicts}
     assert verdicts == {"export-2-fault-injected": True, "export-2-new-id-on-retry": True}
+
+
+def _text(text: str) -> Frame:
+    return Frame("json", 0.1, "", {"id": "e", "content": {"parts": [{"text": text}]}})
+
+
+@pytest.mark.parametrize(
+    ("frames", "end", "action"),
+    [
+        pytest.param(
+            [Frame("comment", 0.1, ": ping"), Frame("empty", 0.2, "data:")],
+            "client_gone",
+            {"type": "sse_stall"},
+            id="heartbeats-only-until-the-client-left",
+        ),
+        pytest.param(
+            [_text("Added music."), _text("I encountered a temporary issue.")],
+            "closed",
+            {"type": "sse_trailing_text"},
+            id="trailing-temporary-issue",
+        ),
+        pytest.param([_text("Added music.")], "closed", None, id="a-normal-answer"),
+    ],
+)
+def test_stalls_and_trailing_texts_map_to_their_faults(
+    frames: list[Frame], end: str, action: dict[str, str] | None
+) -> None:
+    """A heartbeat-only stream → sse_stall; a trailing temporary issue → sse_trailing_text."""
+    data = scenario_from_bundle(Bundle({"format": "x"}, [_sse(1, "hi", frames, end)]), "m")
+    assert [f["action"] for f in data["server"]["faults"]] == ([action] if action else [])

@@ -66,8 +66,25 @@ def test_replay_against_the_same_configuration_lists_no_drift(
     bundle = load_bundle(_record(proxied, tmp_path))
     assert any(ex.is_sse for ex in bundle.exchanges)
     with LiveServer(settings(silent_close_rate=0.0, error_status="body", seed=99)) as other:
-        drifts = Replayer(bundle, other.url, pace=False).run()
+        replayer = Replayer(bundle, other.url, pace=False)
+        drifts = replayer.run()
     assert drifts == []
+    assert replayer.checker.violations == []
+
+
+@pytest.mark.live
+def test_replay_judges_the_new_backends_answers(
+    proxied: Callable[..., Pair], tmp_path: Path
+) -> None:
+    """Replayed against a broken server, its answers break the rule aimed at the breakage."""
+    from broken import envelope_message_renamed
+
+    bundle = load_bundle(_record(proxied, tmp_path))
+    app, world = envelope_message_renamed(settings(silent_close_rate=0.0))
+    with LiveServer(world.settings, world=world, app=app) as other:
+        replayer = Replayer(bundle, other.url, pace=False)
+        replayer.run()
+    assert "envelope.message" in {v.rule for v in replayer.checker.violations}
 
 
 @pytest.mark.live
