@@ -42,12 +42,14 @@ class ProxyApp:
         on_exchange: Callable[[Exchange], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         virtual_clock: bool = False,
+        admin_token: str | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.checker = checker
         self.on_exchange = on_exchange
         self._transport = transport
         self.virtual_clock = virtual_clock  # the upstream is nemo-mock: read its clock
+        self._admin = {"X-Admin-Token": admin_token} if admin_token else {}
         self._client: httpx.AsyncClient | None = None
         self._seq = itertools.count(1)
 
@@ -199,7 +201,7 @@ class ProxyApp:
         if ex.path != MINT and (ex.token_fp() or "") not in self.checker.expiry:
             return None  # no lifetime to judge: spare the upstream a round trip
         try:
-            r = await self._http().get("/_mock/clock", timeout=5.0)
+            r = await self._http().get("/_mock/clock", timeout=5.0, headers=self._admin)
             return float(r.json()["data"]["now"])
         except (httpx.HTTPError, ValueError, KeyError, TypeError):
             return None

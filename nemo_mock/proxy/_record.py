@@ -50,10 +50,13 @@ class Bundle:
         return value if isinstance(value, dict) else None
 
 
-def probe_emulator(upstream: str, timeout: float = 3.0) -> dict[str, Any] | None:
+def probe_emulator(
+    upstream: str, admin_token: str | None = None, timeout: float = 3.0
+) -> dict[str, Any] | None:
     """The upstream's seed, settings and clock when it is our emulator (None otherwise)."""
+    headers = {"X-Admin-Token": admin_token} if admin_token else {}
     try:
-        with httpx.Client(base_url=upstream, timeout=timeout) as http:
+        with httpx.Client(base_url=upstream, timeout=timeout, headers=headers) as http:
             config = http.get("/_mock/config").json()
             clock = http.get("/_mock/clock").json()
     except (httpx.HTTPError, ValueError):

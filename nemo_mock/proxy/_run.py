@@ -46,10 +46,11 @@ class Proxy:
         heartbeat_seconds: float | None = None,
         check_heartbeats: bool = True,
         out: Callable[[str], None] | None = None,
+        admin_token: str | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.out = out
-        self.emulator = probe_emulator(self.upstream)
+        self.emulator = probe_emulator(self.upstream, admin_token)
         if heartbeat_seconds is None and self.emulator is not None:
             s = self.emulator["settings"]
             scale = float(s.get("time_scale") or 0)
@@ -68,6 +69,7 @@ class Proxy:
             self.checker,
             on_exchange=self._done,
             virtual_clock=self.emulator is not None,
+            admin_token=admin_token,
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

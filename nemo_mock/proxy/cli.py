@@ -48,6 +48,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--no-heartbeat-check", action="store_true", help="do not check heartbeat spacing"
     )
     p.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="the upstream emulator's control-plane token (to read its settings and clock)",
+    )
+    p.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow a non-loopback --host (the proxy then forwards anyone's requests)",
@@ -75,6 +80,7 @@ def run_proxy(args: argparse.Namespace) -> int:
         heartbeat_seconds=args.heartbeat_interval,
         check_heartbeats=not args.no_heartbeat_check,
         out=lambda line: print(line, flush=True),
+        admin_token=args.admin_token,
     )
     kind = "nemo-mock emulator" if proxy.emulator else "backend"
     with contextlib.suppress(KeyboardInterrupt):

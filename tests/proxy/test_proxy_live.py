@@ -19,10 +19,12 @@ from broken import (
     render_goes_backwards,
     token_never_expires,
 )
-from conftest import Pair
+from conftest import Pair, settings
 
 from nemo_mock.client import Agent, Config
+from nemo_mock.proxy import Proxy
 from nemo_mock.proxy._rules import MUST, SHOULD
+from nemo_mock.server.serving import LiveServer
 
 pytestmark = pytest.mark.live
 SCALE = 600.0
@@ -203,9 +205,16 @@ def test_the_same_traffic_against_the_emulator_is_clean(
 
 def test_unreachable_upstream_answers_502_in_an_envelope(tmp_path: Path) -> None:
     """An upstream that is down gives the client a 502 envelope, never a hang or a traceback."""
-    from nemo_mock.proxy import Proxy
-
     with Proxy("http://127.0.0.1:9", heartbeat_seconds=1.0) as proxy:
         r = httpx.get(proxy.url + "/api/credits/balance/simple", timeout=20)
     assert r.status_code == 502
     assert r.json()["code"] == 502 and "unreachable" in r.json()["message"]
+
+
+def test_a_guarded_emulator_is_recognised_with_its_admin_token() -> None:
+    """The proxy reads a guarded emulator's settings only with --admin-token."""
+    with LiveServer(settings(admin_token="s3cret", seed=5)) as live:
+        blind = Proxy(live.url)
+        seeing = Proxy(live.url, admin_token="s3cret")
+    assert blind.emulator is None
+    assert seeing.emulator is not None and seeing.emulator["seed"] == 5
