@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from nemo_mock.proxy._check import Checker
-from nemo_mock.proxy._exchange import Exchange, SseReader, frame_kind, redact
+from nemo_mock.proxy._exchange import BODY_CAP, Exchange, SseReader, frame_kind, redact
 from nemo_mock.proxy._record import Bundle
 from nemo_mock.server.journal import fingerprint
 
@@ -196,6 +196,11 @@ class Replayer:
         headers = self._headers(ex)
         if headers is None:
             self._drift(ex, request, "skipped", "its token was not minted in the recording")
+            return
+        if ex.request_size > BODY_CAP:
+            self._drift(
+                ex, request, "skipped", f"its body is larger than the {BODY_CAP} bytes kept"
+            )
             return
         body = self._body(ex)
         path = self._map(ex.path) + (f"?{self._map(ex.query)}" if ex.query else "")

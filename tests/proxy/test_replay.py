@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import Pair, settings
 
@@ -165,3 +166,18 @@ def test_shape_names_every_field_with_its_json_type() -> None:
         "a[].b": "boolean",
         "c": "null",
     }
+
+
+def test_a_body_larger_than_the_recording_kept_is_skipped_not_resent() -> None:
+    """A recorded upload beyond the kept bytes is reported as skipped, never sent truncated."""
+    from nemo_mock.proxy import Bundle
+    from nemo_mock.proxy._exchange import BODY_CAP
+
+    ex = _ex(200, b'{"code":0,"data":{}}')
+    ex.method, ex.path, ex.request_size = "POST", "/api/upload-video/nemo_agent/me/s1", BODY_CAP + 1
+    sent: list[object] = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(500))
+    drifts = Replayer(
+        Bundle({"format": "x"}, [ex]), "http://x", pace=False, transport=transport
+    ).run()
+    assert [d.kind for d in drifts] == ["skipped"] and sent == []
