@@ -68,6 +68,15 @@ def test_a_body_without_code_breaks_the_envelope() -> None:
     assert "envelope.json" in _rules(_json("POST", "/api/auth/anonymous-token", body))
 
 
+def test_a_renamed_message_key_is_a_should() -> None:
+    """v1.9's examples show only code and data: `message` is our envelope's (ASSUMPTION)."""
+    body = {**TOKEN_OK}
+    body["msg"] = body.pop("message")
+    ex = _json("POST", "/api/auth/anonymous-token", body)
+    assert _rules(ex) == ["envelope.message", "schema.response"]
+    assert RULES["envelope.message"].level == SHOULD
+
+
 def test_a_plain_text_500_breaks_the_envelope() -> None:
     """A crash page is not a JSON envelope."""
     ex = _json("POST", "/api/tasks/me/with-session/nemo_agent", b"KeyError", 500, "text/plain")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from broken import crash_without_language
+from broken.original import crash_without_language
 from conftest import ATTRIBUTION, settings
 
 from nemo_mock.cli import main

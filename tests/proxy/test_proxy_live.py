@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from broken import (
+from broken.new import done_frame
+from broken.original import (
     crash_without_language,
-    envelope_message_renamed,
+    envelope_code_as_string,
     foreign_session_readable,
     heic_wrong_code,
     no_heartbeats,
@@ -152,7 +153,14 @@ def _edit_turn(pair: Pair) -> None:
 
 # broken server -> (what provokes it, settings applied after its own, rule that catches it, level)
 BROKEN_TABLE: dict[str, tuple[Any, Callable[[Pair], None], dict[str, Any], str, str]] = {
-    "envelope_message_renamed": (envelope_message_renamed, _mint, {}, "envelope.message", SHOULD),
+    "envelope_code_as_string": (envelope_code_as_string, _mint, {}, "envelope.json", MUST),
+    "done_frame": (
+        done_frame,
+        _edit_turn,
+        {"time_scale": 600.0, "heartbeat_interval": 300.0, "silent_close_rate": 0.0},
+        "sse.data_json",
+        MUST,
+    ),
     "render_goes_backwards": (
         render_goes_backwards,
         _render_polls,

@@ -78,14 +78,14 @@ def test_replay_judges_the_new_backends_answers(
     proxied: Callable[..., Pair], tmp_path: Path
 ) -> None:
     """Replayed against a broken server, its answers break the rule aimed at the breakage."""
-    from broken import envelope_message_renamed
+    from broken.original import envelope_code_as_string
 
     bundle = load_bundle(_record(proxied, tmp_path))
-    app, world = envelope_message_renamed(settings(silent_close_rate=0.0))
+    app, world = envelope_code_as_string(settings(silent_close_rate=0.0))
     with LiveServer(world.settings, world=world, app=app) as other:
         replayer = Replayer(bundle, other.url, pace=False)
         replayer.run()
-    assert "envelope.message" in {v.rule for v in replayer.checker.violations}
+    assert "envelope.json" in {v.rule for v in replayer.checker.violations}
 
 
 @pytest.mark.live
