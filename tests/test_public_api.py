@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = {"server": "mock_server", "client": "client", "contracts": "contracts"}
 FOLDERS |= {"scenarios": "scenarios", "": "nemo_mock"}
 OLD_TOP_LEVEL = ("mock_server", "client", "contracts", "scenarios")
-SUBPACKAGES = ("nemo_mock.contract_suite", "nemo_mock.proxy", "nemo_mock.report")  # real folders under nemo_mock/
+# real folders under nemo_mock/
+SUBPACKAGES = ("nemo_mock.contract_suite", "nemo_mock.proxy", "nemo_mock.report")
 
 
 def documented() -> dict[str, list[str]]:
