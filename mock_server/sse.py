@@ -2,9 +2,10 @@
 
 Framing [ADK]: every frame is `data: <compact JSON>\\n\\n` — LF only, no `event:` or `id:` lines
 (an `id:` line would make httpx-sse dispatch an empty event on every later blank line).
-Heartbeats (vendor layer) come in two exact forms: the SSE comment `: heartbeat\\n\\n` and the empty
-data frame `data: \\n\\n` (one space after the colon, as the seeds' "empty data: lines").
-Style `mixed` alternates them, starting with the comment.
+Heartbeats (vendor layer) come in the two exact forms contracts/facts.yaml lists (`turn.heartbeats`):
+the SSE comment `: heartbeat\\n\\n` (v1.9's SSE table names the event `heartbeat`; the comment text
+is an ASSUMPTION) and the empty data frame `data: \\n\\n` (one space after the colon, as the seeds'
+"empty data: lines"). Style `mixed` alternates them, starting with the comment.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from nemo_mock import contracts
 from nemo_mock.server.errors import json_bytes
 
 MEDIA_TYPE = "text/event-stream"
-HEARTBEAT_COMMENT = b": heartbeat\n\n"
-HEARTBEAT_DATA = b"data: \n\n"
+HEARTBEAT_COMMENT, HEARTBEAT_DATA = (h.encode() for h in contracts.facts()["turn"]["heartbeats"])
 HEARTBEATS = frozenset((HEARTBEAT_COMMENT, HEARTBEAT_DATA))
 
 

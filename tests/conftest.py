@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
 
 from nemo_mock.server import Settings, World, create_app
+from nemo_mock.server.app import EmulatorApp
 from nemo_mock.server.serving import LiveServer
+from tests.wire_check import WireLog, checking
 
 settings.register_profile(
     "ci",
@@ -35,6 +37,30 @@ ATTRIBUTION = {
     "X-Skill-Version": "1.0.0",
     "X-Skill-Platform": "unknown",
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def wire_log() -> Iterator[WireLog]:
+    """Every answer any emulator of this process sends is checked against contracts/ (DESIGN §2:
+    one truth): the app class itself is wrapped, so TestClient, LiveServer, the scenario runner
+    and the pytest plugin are all covered."""
+    log = WireLog()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EmulatorApp, "__call__", checking(EmulatorApp.__call__, log))
+        yield log
+
+
+@pytest.fixture(autouse=True)
+def wire_conforms(wire_log: WireLog, request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test fails when an answer the emulator sent during it departs from the contract."""
+    start = len(wire_log.mismatches)
+    yield
+    found = wire_log.since(start)
+    if found and request.node.get_closest_marker("breaks_contract") is None:
+        pytest.fail(
+            f"{len(found)} answer(s) departed from contracts/:\n" + "\n".join(map(str, found[:10])),
+            pytrace=False,
+        )
 
 
 class Api:
