@@ -12,6 +12,7 @@ from nemo_mock.server.errors import ApiError, Envelope
 from nemo_mock.server.journal import ATTRIBUTION
 from nemo_mock.server.model import Session, User
 from nemo_mock.server.polled import base_url_of
+from nemo_mock.server.readings import missing, require_attribution
 from nemo_mock.server.world import World
 
 MAX_JSON_BYTES = 8 * 1024 * 1024  # ASSUMPTION: JSON bodies above 8 MB answer 400
@@ -71,9 +72,14 @@ def require_str(body: dict[str, Any], *names: str, optional: bool = False) -> st
     raise ApiError(400, f"`{names[0]}` is required.")
 
 
-def user_of(request: Request) -> User:
-    """The authenticated user (1001 otherwise)."""
-    return world_of(request).authenticate(request.headers.get("authorization"))
+def user_of(request: Request, *, attribution: bool = True) -> User:
+    """The authenticated user (1001 otherwise, and with attribution_required=everywhere also
+    when an attribution header is missing; the export judges those itself: attribution=False)."""
+    world = world_of(request)
+    user = world.authenticate(request.headers.get("authorization"))
+    if attribution:
+        require_attribution(world.settings, missing(request.headers.get))
+    return user
 
 
 def session_of(request: Request, user: User, session_id: str) -> Session:

@@ -63,6 +63,7 @@ class Session:
         default_factory=lambda: {"width": 1080, "height": 1920, "fps": 30}
     )
     turns: int = 0
+    edit_charged: bool = False  # edit_charge=session: this session's edit charge is held or paid
 
     def state(self) -> dict[str, Any]:
         """The `state` object of GET /api/state/.../latest."""
@@ -90,6 +91,7 @@ class Render:
     draft_ms: int
     output: dict[str, Any] = field(default_factory=dict)
     stalled: bool = False
+    media: dict[str, Any] = field(default_factory=dict)  # what its MP4 shows (media.Spec)
 
 
 @dataclass

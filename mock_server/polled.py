@@ -20,6 +20,7 @@ from nemo_mock.server import renders
 from nemo_mock.server.errors import ApiError, envelope_bytes
 from nemo_mock.server.journal_middleware import close_entry, open_entry
 from nemo_mock.server.model import Session, User
+from nemo_mock.server.readings import missing, render_status_bytes, require_attribution
 from nemo_mock.server.snapshot import autosaver_of
 from nemo_mock.server.world import World
 
@@ -82,6 +83,7 @@ def answer(
     raw = scope["headers"]
     try:
         user = world.authenticate(_header(raw, b"authorization"))
+        require_attribution(world.settings, missing(lambda n: _header(raw, n.lower().encode())))
         if kind == "credits":
             data: Any = credits_data(user)
         elif kind == "state":
@@ -89,8 +91,15 @@ def answer(
             notes["state_version"] = data["version"]
         else:
             job = world.render_for(user, key)
-            data = renders.view(job, world.now(), base_url_of(scope, _header(raw, b"host")))
-            notes["render_status"] = data.get("status")
+            media = None
+            if renders.status_at(job, world.now())[0] == "completed":
+                media = renders.media_ready(world, job)
+                if media is None:
+                    return None  # the MP4 is not drawn yet: the route draws it off the loop
+            host = base_url_of(scope, _header(raw, b"host"))
+            view = renders.view(job, world.now(), host, world.settings, media)
+            notes["render_status"] = view.get("status")
+            return 200, 0, render_status_bytes(world.settings, view)
     except ApiError as exc:
         status = exc.status(world.settings.error_status)
         return status, exc.code, envelope_bytes(exc.code, exc.message, exc.data)

@@ -1,14 +1,22 @@
-"""The render job's lifecycle as pure functions of virtual time.
+"""The render job's lifecycle as pure functions of virtual time, and its MP4.
 
 pending -> processing -> completed | failed [v1.9]; completes 30-90 s after submission [seeds];
 progress is 0..1 and never decreases because it is computed from a clock that never goes back.
+The MP4 (mock_server/media.py) is drawn the first time a completed job is read, in a worker
+thread, and cached by content: `output.size` is the drawn file's size, `output.duration` its length.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
+
+from nemo_mock.server.media import MediaCache, Spec, spec_for
 from nemo_mock.server.model import Render
+from nemo_mock.server.settings import Settings
+from nemo_mock.server.world import World
 
 
 def status_at(render: Render, now: float) -> tuple[str, float]:
@@ -27,15 +35,47 @@ def status_at(render: Render, now: float) -> tuple[str, float]:
     return "processing", round(fraction, 4)
 
 
-def view(render: Render, now: float, base_url: str) -> dict[str, Any]:
-    """The `data` of GET /api/render/proxy/lambda/{id}."""
+def spec_of(render: Render, settings: Settings) -> Spec:
+    """What `render`'s MP4 shows (a plain clip of its length for jobs kept without a spec)."""
+    if render.media:
+        return Spec.from_dict(render.media)
+    plain = {"d": render.draft_ms, "t": [{"tt": 0, "sg": [{"st": 0, "d": render.draft_ms}]}]}
+    return spec_for(plain, {}, settings)
+
+
+def cache_of(world: World) -> MediaCache:
+    """The World's media cache (per process, never snapshotted; made on first use)."""
+    if world.runtime.media is None:
+        world.runtime.media = MediaCache(world.settings.render_cache_dir)
+    return world.runtime.media
+
+
+def media_ready(world: World, render: Render) -> Path | None:
+    """The drawn MP4 of `render`, or None when it is not drawn yet (never blocks)."""
+    return cache_of(world).ready(spec_of(render, world.settings))
+
+
+async def media_path(world: World, render: Render) -> Path:
+    """The MP4 of `render`, drawn in a worker thread when needed (the event loop keeps going)."""
+    spec = spec_of(render, world.settings)
+    cache = cache_of(world)
+    return cache.ready(spec) or await anyio.to_thread.run_sync(cache.ensure, spec)
+
+
+def view(
+    render: Render, now: float, base_url: str, settings: Settings, media: Path | None
+) -> dict[str, Any]:
+    """The job as GET /api/render/proxy/lambda/{id} answers it; `media` is the drawn MP4 when
+    the job is completed (its size and length are what `output` reports)."""
     status, progress = status_at(render, now)
     output = None
     if status == "completed":
+        if media is None:
+            raise ValueError("a completed render is viewed with its drawn MP4")
         output = {
             "url": f"{base_url}/media/renders/{render.media_name}",
-            "size": render.output.get("size", 0),
-            "duration": round(render.draft_ms / 1000.0, 3),
+            "size": media.stat().st_size,
+            "duration": round(spec_of(render, settings).seconds, 3),
         }
     error = (
         "Render failed on the GPU node; submit again with a new id." if status == "failed" else None

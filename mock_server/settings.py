@@ -25,10 +25,31 @@ HeartbeatStyle = Literal["comment", "data", "mixed"]
 SilentCloseStyle = Literal["plain", "adk"]
 ERROR_STATUS_MODES: tuple[str, ...] = get_args(ErrorStatus)
 HEARTBEAT_STYLES: tuple[str, ...] = get_args(HeartbeatStyle)
+# Readings of the sources that disagree or are silent (contracts/README.md, "Readings"): each is a
+# setting, the first value the default.
+# v1.9 §3.5 "Status at top-level `status`" (bare) vs the envelope of every other answer; the
+# vendor CLI also accepts {success, data}
+RenderStatusShape = Literal["envelope", "bare", "success"]
+# seeds: missing attribution "will cause export to fail with 402" (any user) vs CHANGELOG 1.5:
+# refused for anonymous users whose credits ran out
+Export402 = Literal["missing_attribution", "exhausted_anonymous"]
+# seeds: headers "required on every request", 402 named on export only vs v1.9 §3: missing them
+# "will cause auth failures or export 402"
+AttributionRequired = Literal["export", "everywhere"]
+# v1.9 §8 "editing ~50/session" (once per session) vs a charge per edit turn
+EditCharge = Literal["session", "turn"]
+READINGS: dict[str, tuple[str, ...]] = {
+    "render_status_shape": get_args(RenderStatusShape),
+    "export_402": get_args(Export402),
+    "attribution_required": get_args(AttributionRequired),
+    "edit_charge": get_args(EditCharge),
+}
 ENV_PREFIX = "NEMO_MOCK_"
 
 
-def _fact(section: str, key: str, index: int | None = None, kind: type = float) -> Any:
+def _fact(
+    section: str, key: str, index: int | None = None, kind: Callable[[Any], Any] = float
+) -> Any:
     """A default read from contracts/facts.yaml when a Settings is made (not at import)."""
 
     def read() -> Any:
@@ -79,6 +100,17 @@ class Settings:
     # one gets `default_profile`. A scenario picks the limits here, never through the client.
     profile: str | None = None
     default_profile: str = "default"
+    render_status_shape: RenderStatusShape = "envelope"
+    export_402: Export402 = "missing_attribution"
+    attribution_required: AttributionRequired = "export"
+    edit_charge: EditCharge = "session"
+    # the rendered MP4 (mock_server/media.py): small and fast, documented in contracts/README.md
+    render_fps: int = _fact("render", "media", kind=lambda m: int(m["fps"]))
+    render_max_side: int = _fact("render", "media", kind=lambda m: int(m["max_side"]))
+    render_media_max_seconds: float = _fact(
+        "render", "media", kind=lambda m: float(m["max_seconds"])
+    )
+    render_cache_dir: str | None = None
     # the emulator itself
     journal_size: int = 10_000
     admin_token: str | None = None
@@ -114,6 +146,12 @@ class Settings:
                 raise SettingsError(f"{name} must be one of {sorted(known)}")
         if self.store != "memory" and not self.store.startswith(("sqlite:", "redis://")):
             raise SettingsError("store must be memory, sqlite:PATH or redis://HOST:PORT/DB")
+        if not 1 <= self.render_fps <= 60:
+            raise SettingsError("render_fps must be between 1 and 60")
+        if not 16 <= self.render_max_side <= 4096:
+            raise SettingsError("render_max_side must be between 16 and 4096")
+        if self.render_media_max_seconds <= 0:
+            raise SettingsError("render_media_max_seconds must be > 0")
 
     def merged(self, overrides: Mapping[str, Any]) -> Settings:
         """A copy with `overrides` applied; values are coerced from strings; unknown names raise."""

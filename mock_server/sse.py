@@ -2,7 +2,7 @@
 
 Framing [ADK]: every frame is `data: <compact JSON>\\n\\n` — LF only, no `event:` or `id:` lines
 (an `id:` line would make httpx-sse dispatch an empty event on every later blank line).
-Heartbeats (vendor layer) come in the two exact forms contracts/facts.yaml lists (`turn.heartbeats`):
+Heartbeats (vendor layer) come in the two exact forms of contracts/facts.yaml `turn.heartbeats`:
 the SSE comment `: heartbeat\\n\\n` (v1.9's SSE table names the event `heartbeat`; the comment text
 is an ASSUMPTION) and the empty data frame `data: \\n\\n` (one space after the colon, as the seeds'
 "empty data: lines"). Style `mixed` alternates them, starting with the comment.

@@ -365,6 +365,8 @@ class Turn:
             self.world.consume(self.user, self.cost)
         else:
             self.world.release(self.user, self.cost)
+            if self.intent.kind == "edit" and self.cost > 0:
+                self.session.edit_charged = False  # the session's edit charge was given back
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

@@ -6,13 +6,14 @@ can be tested without HTTP. Nothing here is global: two Worlds never share anyth
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nemo_mock import contracts
-from nemo_mock.server import rng
+from nemo_mock.server import media, rng
 from nemo_mock.server.clock import VirtualClock
 from nemo_mock.server.errors import ApiError
 from nemo_mock.server.faults import Faults
@@ -21,6 +22,7 @@ from nemo_mock.server.model import Claim, Render, Session, Token, User
 from nemo_mock.server.settings import Settings
 
 if TYPE_CHECKING:
+    from nemo_mock.server.media import MediaCache
     from nemo_mock.server.snapshot import Autosaver
     from nemo_mock.server.stores.kept import Kept
     from nemo_mock.server.turns import Turns
@@ -32,6 +34,7 @@ class Runtime:
 
     turns: Turns | None = None  # running turns and per-session queues (turns.Turns.of)
     autosaver: Autosaver | None = None  # set by snapshot.attach when --state-file is given
+    media: MediaCache | None = None  # rendered MP4s by content (renders.cache_of)
 
 
 #: World attributes whose contents a store keeps (mock_server/stores/kept.py wraps them)
@@ -121,8 +124,10 @@ class World:
         )
         if user is None:  # ASSUMPTION: one anonymous user per client id (contracts/README.md)
             user = User(id="usr_" + self.ids.hex("user", 16), client_id=client_id)
-            user.total = s.starter_credits
             self.users[user.id] = user
+        # every anonymous token comes with the free credits ("100 free credits", v1.9 §1): a
+        # token minted again tops the same user up to them (ASSUMPTION: never beyond, never down)
+        user.total += max(0, s.starter_credits - user.available)
         token = self._new_token(user, client_id, ip, now)
         self.mints.append((ip, now))
         return token, user
@@ -274,7 +279,8 @@ class World:
             fails=r.random() < s.render_failure_rate,
             fail_fraction=round(r.uniform(0.2, 0.9), 3),
             media_name=self.ids.hex("media", 24) + ".mp4",
-            draft_ms=int(draft.get("d") or _draft_ms(draft)),
+            draft_ms=media.draft_ms(draft),
+            media=dataclasses.asdict(media.spec_for(draft, session.canvas_config, s)),
         )
         self.renders[key] = render
         return render
@@ -291,14 +297,3 @@ def render_key(user_id: str, render_id: str) -> str:
     """Where a render lives in `World.renders`: render ids are per user (ASSUMPTION, contracts/)."""
     return f"{user_id}/{render_id}"
 
-
-def _draft_ms(draft: dict[str, Any]) -> int:
-    end = 0
-    for track in draft.get("t") or []:
-        for seg in track.get("sg") or [] if isinstance(track, dict) else []:
-            if isinstance(seg, dict):
-                try:
-                    end = max(end, int(seg.get("st", 0)) + int(seg.get("d", 0)))
-                except (TypeError, ValueError):
-                    continue
-    return end

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio._core._fileio  # noqa: F401 - see below
+import av  # noqa: F401 - see below
 import pytest
 from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
@@ -15,6 +17,10 @@ from nemo_mock.server import Settings, World, create_app
 from nemo_mock.server.app import EmulatorApp
 from nemo_mock.server.serving import LiveServer
 from tests.wire_check import WireLog, checking
+
+# Python 3.11's parser is not thread-safe while pytest rewrites assertions (anyio is a pytest
+# plugin, so its modules are rewritten on import): the modules a server thread would import lazily
+# (anyio's file helpers for FileResponse, PyAV for the rendered MP4) are imported here, up front.
 
 settings.register_profile(
     "ci",

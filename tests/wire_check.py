@@ -104,8 +104,8 @@ class WireContract:
     ) -> list[str]:
         """How this answer departs from the document ([] when it conforms)."""
         out: list[str] = []
-        length = headers.get("content-length")
-        if length is not None and method != "HEAD" and length.isdigit() and int(length) != len(body):
+        length = headers.get("content-length", "")
+        if method != "HEAD" and length.isdigit() and int(length) != len(body):
             out.append(f"Content-Length {length} but {len(body)} bytes were sent")
         ctype = headers.get("content-type", "")
         media = ctype.split(";")[0].strip().lower()
@@ -173,9 +173,7 @@ class WireContract:
             value = json.loads(block[len(b"data: ") :])
         except ValueError:
             return [f"frame data is not JSON: {block[:120]!r}"]
-        return [
-            "frame: " + _describe(e) for e in self.frame_validator.iter_errors(value)
-        ][:5]
+        return ["frame: " + _describe(e) for e in self.frame_validator.iter_errors(value)][:5]
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
@@ -275,8 +273,10 @@ def checking(call: ASGICall, log: WireLog) -> ASGICall:
             entry = scope.get("state", {}).get("journal_entry", {})
             if not start:
                 log.add(None, skipped=True)  # no answer at all (a dropped connection)
-            elif entry.get("faults") or entry.get("dropped") or entry.get("turn", {}).get(
-                "truncated"
+            elif (
+                entry.get("faults")
+                or entry.get("dropped")
+                or entry.get("turn", {}).get("truncated")
             ):
                 log.add(None, skipped=True)
             else:

@@ -15,11 +15,10 @@ from starlette.responses import Response
 from nemo_mock import contracts
 from nemo_mock.server.errors import ApiError
 from nemo_mock.server.http import entry, read_json, session_of, user_of, world_of
+from nemo_mock.server.readings import turn_cost
 from nemo_mock.server.sse import SseResponse
 from nemo_mock.server.turn_intent import Intent, classify, intent_for_kind
 from nemo_mock.server.turns import Turn, TurnOverrides, Turns, new_record
-
-_COST_SETTING = {"text": "cost_text", "edit": "cost_edit", "generation": "cost_generation"}
 
 
 def _field(body: dict[str, Any], snake: str, camel: str) -> Any:
@@ -71,8 +70,10 @@ async def run_sse(request: Request) -> Response:
             intent = intent_for_kind(overrides.kind, message)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from exc
-    cost = int(getattr(world.settings, _COST_SETTING[intent.kind]))
+    cost = turn_cost(world.settings, intent.kind, session)
     world.freeze(user, cost, session)  # 2001 here, before any frame
+    if intent.kind == "edit" and cost > 0:
+        session.edit_charged = True  # held now; given back if the turn fails (turns.py)
     session.turns += 1
     record = new_record(session.turns, intent, cost, overrides)
     entry(request)["turn"] = record

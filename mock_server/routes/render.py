@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from nemo_mock import contracts
-from nemo_mock.server import renders
+from nemo_mock.server import readings, renders
 from nemo_mock.server.errors import ApiError
 from nemo_mock.server.http import (
     base_url,
@@ -23,20 +23,22 @@ from nemo_mock.server.http import (
     user_of,
     world_of,
 )
+from nemo_mock.server.model import Render
 
-MEDIA = Path(str(resources.files("nemo_mock.server").joinpath("assets/render.mp4")))
-MEDIA_SIZE = MEDIA.stat().st_size
 _MEDIA_NAME = re.compile(r"^[0-9a-f]{24}\.mp4$")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
 async def submit(request: Request) -> Response:
-    """Start a render; free; 402 without attribution; 400 for a draft without content."""
-    user = user_of(request)
+    """Start a render; free; 402 without attribution (setting export_402); 400 for a draft
+    without content."""
+    user = user_of(request, attribution=False)
     lacking = missing_attribution(request)
-    if lacking:
+    world = world_of(request)
+    if readings.export_blocked(world.settings, user, lacking):
         note(request, "export_blocked_for", lacking)
         raise ApiError(402, f"Free plan export blocked (missing {', '.join(lacking)}).")
+    readings.require_attribution(world.settings, lacking)
     body = await read_json(request)
     render_id = require_str(body, "id") or ""
     if not _ID.match(render_id):
@@ -53,18 +55,28 @@ async def submit(request: Request) -> Response:
     if not contracts.has_content(draft):
         raise ApiError(400, "The draft has no content: add a clip before exporting.")
     job = world.submit_render(user, session, render_id, draft)
-    job.output["size"] = MEDIA_SIZE
-    return ok(renders.view(job, world.now(), base_url(request)))
+    return ok(await _view(request, job))
 
 
 async def status(request: Request) -> Response:
-    """Poll a render: pending -> processing -> completed | failed; progress never decreases."""
+    """Poll a render: pending -> processing -> completed | failed; progress never decreases.
+    The body's shape follows the setting render_status_shape (envelope | bare | success)."""
     user = user_of(request)
     world = world_of(request)
     job = world.render_for(user, request.path_params["render_id"])
-    view = renders.view(job, world.now(), base_url(request))
+    view = await _view(request, job)
     note(request, "render_status", view.get("status"))
-    return ok(view)
+    body = readings.render_status_bytes(world.settings, view)
+    request.scope.setdefault("state", {})["code"] = 0  # read by the journal middleware
+    return Response(body, media_type="application/json")
+
+
+async def _view(request: Request, job: Render) -> dict[str, Any]:
+    world = world_of(request)
+    now = world.now()
+    completed = renders.status_at(job, now)[0] == "completed"
+    media = await renders.media_path(world, job) if completed else None
+    return renders.view(job, now, base_url(request), world.settings, media)
 
 
 async def download(request: Request) -> Response:
@@ -76,21 +88,28 @@ async def download(request: Request) -> Response:
     if state != "completed":
         # ASSUMPTION (contracts/openapi.yaml, renderDownload): nothing to download yet is a 404
         raise ApiError(404, f"Render is {state}, not completed: poll until status is completed.")
-    return _mp4(job.id)
+    return _mp4(await renders.media_path(world, job), job.id)
 
 
 async def media(request: Request) -> Response:
     """output.url: the rendered MP4, no token needed (a token never goes in a URL)."""
     name = request.path_params["name"]
     world = world_of(request)
-    if not _MEDIA_NAME.match(name) or not any(
-        r.media_name == name and renders.status_at(r, world.now())[0] == "completed"
-        for r in world.renders.values()
-    ):
+    job = next(
+        (
+            r
+            for r in world.renders.values()
+            if _MEDIA_NAME.match(name)
+            and r.media_name == name
+            and renders.status_at(r, world.now())[0] == "completed"
+        ),
+        None,
+    )
+    if job is None:
         raise ApiError(404, "No such media.")
-    return _mp4(name)
+    return _mp4(await renders.media_path(world, job), name)
 
 
-def _mp4(name: str) -> Response:
+def _mp4(path: Path, name: str) -> Response:
     filename = name if name.endswith(".mp4") else f"{name}.mp4"
-    return FileResponse(MEDIA, media_type="video/mp4", filename=filename)
+    return FileResponse(path, media_type="video/mp4", filename=filename)

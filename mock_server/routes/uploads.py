@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote, unquote, urlparse
+from urllib.parse import unquote, urlparse
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from nemo_mock import contracts
 from nemo_mock.server.errors import ApiError
-from nemo_mock.server.http import base_url, note, ok, read_json, session_of, user_of, world_of
+from nemo_mock.server.http import note, ok, read_json, session_of, user_of, world_of
 from nemo_mock.server.settings import Settings
 
 FILE_FIELDS = ("files", "file")
@@ -134,8 +134,14 @@ async def upload(request: Request) -> Response:
     files, infos = [], list(session.video_infos)
     for filename, kind, size, source in items:
         file_id = "file_" + world.ids.hex("file", 20)
-        url = source or f"{base_url(request)}/media/uploads/{file_id}/{quote(filename)}"
-        item = {"file_id": file_id, "filename": filename, "url": url, "type": kind, "size": size}
+        item: dict[str, Any] = {
+            "file_id": file_id,
+            "filename": filename,
+            "type": kind,
+            "size": size,
+        }
+        if source:  # ASSUMPTION: bytes are counted, not kept, so only a URL upload has a url
+            item["url"] = source
         files.append(item)
         infos.append({**item, "source": "url" if source else "upload"})
     world.change(session, video_infos=infos)
@@ -170,7 +176,13 @@ async def _multipart(
     files = [p for p in collector.parts if p.name in FILE_FIELDS and p.filename is not None]
     if not files:
         raise ApiError(400, "No file in the upload: use the multipart field `files`.")
-    return [(p.filename or "", media_type(p.filename or ""), p.size, None) for p in files]
+    names = [base_name(p.filename or "") for p in files]
+    return [(n, media_type(n), p.size, None) for n, p in zip(names, files, strict=True)]
+
+
+def base_name(filename: str) -> str:
+    """The file's own name: directories (either slash) are dropped, never echoed back."""
+    return filename.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _urls(body: dict[str, Any]) -> list[tuple[str, str, int, str | None]]:
@@ -184,7 +196,7 @@ def _urls(body: dict[str, Any]) -> list[tuple[str, str, int, str | None]]:
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ApiError(400, f"Not an http(s) URL: {url!r}")
-        name = unquote(PurePosixPath(parsed.path).name) or parsed.netloc
+        name = base_name(unquote(PurePosixPath(parsed.path).name)) or parsed.netloc
         # ASSUMPTION: a URL without an extension is accepted as a video (it is never fetched)
         kind = media_type(name) if PurePosixPath(name).suffix else "video"
         out.append((name, kind, 0, url))

@@ -432,8 +432,8 @@ def test_client_disconnect_mid_turn_still_changes_state_and_charges(
 
 
 def test_resent_message_is_a_new_turn_and_pays_twice(serve: Callable[..., Client]) -> None:
-    """'a re-sent message is a new turn (duplicate edit, double charge)'."""
-    c = serve(silent_close_rate=0.0)
+    """'a re-sent message is a new turn (duplicate edit, double charge)' (edit_charge=turn)."""
+    c = serve(silent_close_rate=0.0, edit_charge="turn")
     token = c.token(credits=200)
     sid = c.session(token)
     c.run(token, sid, "add a title")
