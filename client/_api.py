@@ -64,6 +64,22 @@ def decode(response: httpx.Response) -> Any:
     )
 
 
+def decode_job(response: httpx.Response) -> Any:
+    """A render job from any of the shapes a backend may use (v1.9 §3.5 "Status at top-level
+    `status`"; the vendor CLI accepts all three): the envelope's ``data``, ``{"success": true,
+    "data": job}``, or the job itself at top level. Errors come as envelopes (``decode``)."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if response.status_code == 200 and isinstance(body, dict) and "code" not in body:
+        if body.get("success") is True and isinstance(body.get("data"), dict):
+            return body["data"]
+        if isinstance(body.get("status"), str):
+            return body
+    return decode(response)
+
+
 def sse_read_timeout(config: Config) -> float:
     """Read deadline between two stream chunks: heartbeats arrive far more often (real seconds)."""
     return max(2.0, 120.0 / config.time_scale)
@@ -196,11 +212,15 @@ class Api:
             "draft": draft,
             "output": {"format": "mp4", "quality": "high"},
         }
-        return RenderJob.parse(self._call("POST", api_path("renderSubmit"), json=body))
+        return RenderJob.parse(self._job("POST", api_path("renderSubmit"), json=body))
 
     def render_status(self, render_id: str) -> RenderJob:
-        """GET /api/render/proxy/lambda/<id>."""
-        return RenderJob.parse(self._call("GET", api_path("renderStatus", render_id=render_id)))
+        """GET /api/render/proxy/lambda/<id> (enveloped, ``{success, data}`` or bare)."""
+        return RenderJob.parse(self._job("GET", api_path("renderStatus", render_id=render_id)))
+
+    def _job(self, method: str, path: str, **kwargs: Any) -> Any:
+        request = self._http.build_request(method, path, headers=self._auth(), **kwargs)
+        return decode_job(self._send(request))
 
     def download(
         self,

@@ -1,21 +1,29 @@
 """The connection: token bootstrap, session, and the error rules that retry a request once.
 
 Seeds: NEMO_TOKEN if set, else an anonymous token (POST /api/auth/anonymous-token, header
-X-Client-Id) with a persisted client id; then a session. 1001 → a new anonymous token with the
-same client id and the request once more; 1002 → a new session (the old timeline is gone);
-400 on the token request → a new client id and one retry; 429 → wait 30 s and retry once.
+X-Client-Id) with a persisted client id; then a session, and right after it (v1.9 §3.0) a claim
+token for the browser link `$WEB/workspace/claim?ct=<claim token>`. 1001 → a new anonymous
+token with the same client id and the request once more; 1002 → a new session (the old timeline
+is gone); 400 on the token request → a new client id and one retry; 429 → wait 30 s and retry once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import quote
 
 from nemo_mock import contracts
 from nemo_mock.client import _messages as msg
 from nemo_mock.client._api import Api
 from nemo_mock.client._config import Config
-from nemo_mock.client._errors import BadRequest, RateLimited, SessionNotFound, TokenInvalid
+from nemo_mock.client._errors import (
+    BadRequest,
+    NemoError,
+    RateLimited,
+    SessionNotFound,
+    TokenInvalid,
+)
 from nemo_mock.client._state import StateStore, fingerprint
 
 T = TypeVar("T")
@@ -105,7 +113,25 @@ class Connection:
                 reauthed = True
                 self._reauth()
         self.stored.session_id, self.stored.task_id = session.session_id, session.task_id
+        self.stored.claim_token = None
         self._save()
+        link = self.claim_link()  # v1.9 §3.0: "After creating a session, get a claim token"
+        if link:
+            self.say(f"Open your project in the browser: {link}")
+
+    def claim_link(self) -> str | None:
+        """`$WEB/workspace/claim?ct=<claim token>` for the current session (the claim token is
+        asked for once per session and kept); None when the API would not give one."""
+        if not self.stored.claim_token:
+            try:
+                claim = self.api.claim_token(self.stored.task_id or "", self.session_id)
+            except NemoError:
+                return None  # the link is a convenience: the work goes on without it
+            if not claim:
+                return None
+            self.stored.claim_token = claim
+            self._save()
+        return f"{self.config.web_url}/workspace/claim?ct={quote(self.stored.claim_token, safe='')}"
 
     def call(self, op: Callable[[], T]) -> T:
         """Run ``op`` under the error rules: 1001 re-auth, 1002 new session, 429 wait; once each."""

@@ -3,7 +3,8 @@
 Seeds: POST /api/render/proxy/lambda with ``{"id": "render_<ts>", ...}``, poll every 30 s until
 completed (v1.9: at most 10 polls); on failure a new id and one retry; download from
 ``output.url``, else the fallback ``/api/render/proxy/<id>/download``. The link the user gets is a
-claim link (``/workspace/claim?ct=<claim token>``) — never the real token.
+claim link (``/workspace/claim?ct=<claim token>``, the one obtained after session creation,
+v1.9 §3.5e) — never the real token.
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ class Exporter:
     new_id: Callable[[], str]
 
     def run(
-        self, session_id: Callable[[], str], task_id: Callable[[], str], dest: Path | None
+        self,
+        session_id: Callable[[], str],
+        claim_link: Callable[[], str | None],
+        dest: Path | None,
     ) -> ExportResult:
         """Render the session's draft and download it to ``dest`` (default: download dir)."""
         state = self.call(lambda: self.api.state(session_id()))
@@ -75,7 +79,7 @@ class Exporter:
         job = self._render(session_id, state.draft)
         target = dest or self.api.config.download_dir / f"{job.id}.mp4"
         size = self._download(job, target)
-        return ExportResult(job.id, target, size, self._claim_link(session_id, task_id))
+        return ExportResult(job.id, target, size, claim_link())
 
     def _render(self, session_id: Callable[[], str], draft: dict[str, object]) -> RenderJob:
         render = contracts.facts()["render"]
@@ -113,12 +117,3 @@ class Exporter:
                 self.say("The direct download did not work; using the fallback link.")
         path = api_path("renderDownload", render_id=job.id)
         return self.call(lambda: self.api.download(path, dest, authed=True))
-
-    def _claim_link(self, session_id: Callable[[], str], task_id: Callable[[], str]) -> str | None:
-        try:
-            claim = self.call(lambda: self.api.claim_token(task_id(), session_id()))
-        except NemoError:
-            return None
-        if not claim:
-            return None
-        return f"{self.api.config.web_url}/workspace/claim?ct={quote(claim, safe='')}"

@@ -195,7 +195,7 @@ class Agent:
             progress=self._report_progress,
             new_id=self._new_render_id,
         )
-        result = exporter.run(lambda: self.session_id, lambda: self.stored.task_id or "", dest)
+        result = exporter.run(lambda: self.session_id, self.conn.claim_link, dest)
         self.say(f"Your video is ready: {result.path} ({msg.size_text(result.size)}).")
         if result.claim_link:
             self.say(f"Open your project in the browser: {result.claim_link}")

@@ -20,7 +20,8 @@ CREDITS_PATH = "/api/credits/balance/simple"
 def test_bootstrap_mints_an_anonymous_token_and_a_session(
     backend: MediaAwareBackend, make_agent: Callable[..., Agent], tmp_path: Path
 ) -> None:
-    """No NEMO_TOKEN: anonymous token with a uuid4 client id, then a session, all persisted 0600."""
+    """No NEMO_TOKEN: anonymous token with a uuid4 client id, then a session; the id is kept in
+    its own file (v1.9: "UUID only, no secrets"), the rest in state.json, mode 0600."""
     outcome = make_agent().handle("credits")
     assert outcome.exit_code == 0
     assert "70 available" in outcome.output
@@ -35,7 +36,8 @@ def test_bootstrap_mints_an_anonymous_token_and_a_session(
     path = tmp_path / "state" / "state.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     saved = json.loads(path.read_text())
-    assert saved["client_id"] == client_id
+    assert (tmp_path / "state" / "client_id").read_text() == client_id + "\n"
+    assert "client_id" not in saved
     assert (saved["session_id"], saved["task_id"]) == ("s_1", "task_1")
 
 
@@ -65,7 +67,7 @@ def test_attribution_headers_on_every_request(
 ) -> None:
     """All requests must include X-Skill-Source, X-Skill-Version, X-Skill-Platform."""
     make_agent(skill_platform="clawhub").handle("credits")
-    assert len(backend.requests) == 3
+    assert len(backend.requests) == 4  # token, session, claim token, credits
     for request in backend.requests:
         assert request.headers["X-Skill-Source"] == "video-create"
         assert request.headers["X-Skill-Version"] == "1.0.0"
@@ -184,8 +186,8 @@ def test_400_gets_a_new_client_id_and_one_retry(
     mints = backend.calls("POST", TOKEN_PATH)
     assert len(mints) == 2
     assert mints[0].headers["X-Client-Id"] != mints[1].headers["X-Client-Id"]
-    saved = json.loads((tmp_path / "state" / "state.json").read_text())
-    assert saved["client_id"] == mints[1].headers["X-Client-Id"]
+    saved = (tmp_path / "state" / "client_id").read_text().strip()
+    assert saved == mints[1].headers["X-Client-Id"]
 
 
 def test_429_waits_30_seconds_and_retries_exactly_once(

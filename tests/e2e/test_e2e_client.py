@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from nemo_mock.client import Agent, Config
+from nemo_mock.server import renders
 from nemo_mock.server.serving import LiveServer
 
 pytestmark = pytest.mark.live
@@ -46,8 +47,8 @@ def test_generate_then_export_writes_the_served_mp4(
     assert done.exit_code == 0, done.output
     files = list((tmp_path / "downloads").glob("*.mp4"))
     assert len(files) == 1
-    served = next(iter(live.world.renders.values())).output["size"]
-    assert files[0].stat().st_size == served and files[0].read_bytes()[4:8] == b"ftyp"
+    media = renders.media_ready(live.world, next(iter(live.world.renders.values())))
+    assert media is not None and files[0].read_bytes() == media.read_bytes()
     assert "/workspace/claim?ct=clm_" in done.output
 
 
