@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
-from urllib.parse import quote
 
 from nemo_mock import contracts
 from nemo_mock.client._api import Api, api_path

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from functools import cache
 from typing import Any
 
 from starlette.responses import Response
@@ -21,8 +22,13 @@ from nemo_mock import contracts
 from nemo_mock.server.errors import json_bytes
 
 MEDIA_TYPE = "text/event-stream"
-HEARTBEAT_COMMENT, HEARTBEAT_DATA = (h.encode() for h in contracts.facts()["turn"]["heartbeats"])
-HEARTBEATS = frozenset((HEARTBEAT_COMMENT, HEARTBEAT_DATA))
+
+
+@cache
+def heartbeats() -> tuple[bytes, bytes]:
+    """(the comment heartbeat, the empty data frame), as contracts/facts.yaml gives them."""
+    comment, data = (h.encode() for h in contracts.facts()["turn"]["heartbeats"])
+    return comment, data
 
 
 def frame(obj: Any) -> bytes:
@@ -37,11 +43,12 @@ def error_frame(message: str, details: dict[str, Any]) -> bytes:
 
 def heartbeat(style: str, index: int) -> bytes:
     """The `index`-th heartbeat (0-based) under `style` comment | data | mixed (alternating)."""
+    comment, data = heartbeats()
     if style == "comment":
-        return HEARTBEAT_COMMENT
+        return comment
     if style == "data":
-        return HEARTBEAT_DATA
-    return HEARTBEAT_COMMENT if index % 2 == 0 else HEARTBEAT_DATA
+        return data
+    return comment if index % 2 == 0 else data
 
 
 def truncated(chunk: bytes) -> bytes:
@@ -160,7 +167,7 @@ def _cut(chunks: list[bytes], left: int) -> tuple[list[bytes], int, bool]:
     """Apply truncation to a batch: (what to send, data frames still allowed, cut happened)."""
     out: list[bytes] = []
     for chunk in chunks:
-        if chunk in HEARTBEATS:
+        if chunk in heartbeats():
             out.append(chunk)
             continue
         if left <= 0:

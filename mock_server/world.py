@@ -296,4 +296,3 @@ class World:
 def render_key(user_id: str, render_id: str) -> str:
     """Where a render lives in `World.renders`: render ids are per user (ASSUMPTION, contracts/)."""
     return f"{user_id}/{render_id}"
-
