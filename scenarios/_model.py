@@ -20,6 +20,18 @@ CHECKS = (
     "secrets",
 )
 STEP_KINDS = ("say", "upload", "advance", "control")
+#: --variant: the emulator settings each variant runs under. body/http: the error_status modes
+#: (DESIGN §3.1); strict: the readings that ask more of a client (contracts/README.md, Readings):
+#: the render status bare at top level (v1.9 §3.5) and attribution required on every call (v1.9 §3).
+VARIANTS: dict[str, dict[str, str]] = {
+    "body": {"error_status": "body"},
+    "http": {"error_status": "http"},
+    "strict": {
+        "error_status": "body",
+        "render_status_shape": "bare",
+        "attribution_required": "everywhere",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -109,7 +121,7 @@ class Scenario:
     file: str = ""
 
     def variants(self, wanted: str) -> list[str]:
-        """The error_status modes to run for `wanted` (body, http or all)."""
+        """The variants to run for `wanted` (a VARIANTS name, or all)."""
         if wanted == "all":
-            return ["body", "http"] if self.codes_matter else ["body"]
+            return ["body", "http", "strict"] if self.codes_matter else ["body", "strict"]
         return [wanted]

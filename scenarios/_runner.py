@@ -17,7 +17,7 @@ from typing import Any
 
 from nemo_mock.scenarios._adapters import Adapter, base_env
 from nemo_mock.scenarios._expect import RunRecord, StepRecord, Verdict, evaluate_all
-from nemo_mock.scenarios._model import Expectation, Scenario, Step
+from nemo_mock.scenarios._model import VARIANTS, Expectation, Scenario, Step
 from nemo_mock.server.server_block import ScenarioError as ServerBlockError
 from nemo_mock.server.server_block import apply_server_block
 from nemo_mock.server.serving import LiveServer
@@ -76,7 +76,8 @@ def _last_seq(world: World) -> int:
 def _server_block(scenario: Scenario, variant: str, time_scale: float) -> dict[str, Any]:
     block = dict(scenario.server)
     settings = dict(block.get("settings") or {})
-    settings.setdefault("error_status", variant)
+    for name, value in VARIANTS[variant].items():
+        settings.setdefault(name, value)
     settings["time_scale"] = time_scale
     block["settings"] = settings
     return block
@@ -93,7 +94,7 @@ class _Run:
         self.workdir = workdir
         self.live = LiveServer(
             Settings().merged(
-                {"clock_start": CLOCK_START, "time_scale": time_scale, "error_status": variant}
+                {"clock_start": CLOCK_START, "time_scale": time_scale, **VARIANTS[variant]}
             )
         )
         self.env: dict[str, str] = {}

@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nemo_mock.scenarios._model import VARIANTS
+
 if TYPE_CHECKING:
     from nemo_mock.scenarios._model import Scenario
 
@@ -61,9 +63,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     run.add_argument(
         "--variant",
-        choices=["body", "http", "all"],
+        choices=[*VARIANTS, "all"],
         default="body",
-        help="the emulator's error_status: body, http, or all (both)",
+        help="error_status body or http; strict: bare render status and attribution required "
+        "everywhere; all: every one of them",
     )
     run.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
     run.add_argument(

@@ -81,3 +81,12 @@ def test_every_broken_client_is_named_in_the_table():
     shipped = {p.stem for p in HERE.glob("broken_*.py")} - {"broken_hangs"}
     assert shipped == set(BROKEN)
     assert len(BROKEN) >= 15
+
+
+@pytest.mark.live
+def test_strict_variant_catches_a_client_that_reads_only_the_envelope():
+    """v1.9 §3.5 'Status at top-level `status`': mini_ok reads the render job from the envelope's
+    `data` only, so it fails happy-generate-export under --variant strict (the reference client
+    passes it: test_scenario_library)."""
+    result = run_scenario(LIBRARY["happy-generate-export"], command("mini_ok"), "strict")
+    assert not result.passed

@@ -60,7 +60,7 @@ def test_run_reference_passes_and_writes_junit(tmp_path, capsys):
     assert code == 0, capsys.readouterr().out
     root = ET.parse(junit).getroot()
     n = len(next(s for s in load_library() if s.name == "upload-4001-unsupported").expect)
-    assert root.get("tests") == str(2 * n) and root.get("failures") == "0"
+    assert root.get("tests") == str(3 * n) and root.get("failures") == "0"  # body, http, strict
     assert "upload-4001-unsupported[http]" in capsys.readouterr().out
 
 

@@ -121,5 +121,7 @@ def test_readme_audit_table_is_the_library():
 def test_codes_matter_scenarios_run_under_both_modes():
     """Issue: both error_status modes wherever codes matter."""
     for s in LIBRARY:
-        assert s.variants("all") == (["body", "http"] if s.codes_matter else ["body"])
+        assert s.variants("all") == (
+            ["body", "http", "strict"] if s.codes_matter else ["body", "strict"]
+        )
     assert sum(s.codes_matter for s in LIBRARY) >= 10
