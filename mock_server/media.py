@@ -66,9 +66,9 @@ class Spec:
             height=int(data["height"]),
             fps=int(data["fps"]),
             frames=int(data["frames"]),
-            colours=tuple(tuple(c) for c in data["colours"]),  # type: ignore[misc]
-            titles=tuple(tuple(t) for t in data["titles"]),  # type: ignore[misc]
-            audio=None if audio is None else tuple(tuple(a) for a in audio),  # type: ignore[misc]
+            colours=tuple((int(a), int(b), int(y)) for a, b, y in data["colours"]),
+            titles=tuple((int(a), int(b), str(t)) for a, b, t in data["titles"]),
+            audio=None if audio is None else tuple((int(a), int(b), float(v)) for a, b, v in audio),
         )
 
 
@@ -79,8 +79,14 @@ def _int(value: Any) -> int:
         return 0
 
 
+def _meta(seg: dict[str, Any]) -> dict[str, Any]:
+    meta = seg.get("m")
+    return meta if isinstance(meta, dict) else {}
+
+
 def _segments(draft: dict[str, Any], kind: int) -> list[dict[str, Any]]:
-    tracks = draft.get("t") if isinstance(draft.get("t"), list) else []
+    raw = draft.get("t")
+    tracks = raw if isinstance(raw, list) else []
     return [
         s
         for t in tracks
@@ -107,7 +113,10 @@ def _size(canvas: dict[str, Any], max_side: int) -> tuple[int, int]:
     if not width or not height:
         width, height = 1080, 1920  # ASSUMPTION: the emulator's default canvas (portrait)
     scale = min(1.0, max_side / max(width, height))
-    even = lambda v: max(16, int(v * scale) // 2 * 2)  # noqa: E731 - H.264 wants even sizes
+
+    def even(v: int) -> int:  # H.264 wants even sizes
+        return max(16, int(v * scale) // 2 * 2)
+
     return even(width), even(height)
 
 
@@ -116,18 +125,21 @@ def spec_for(draft: dict[str, Any], canvas: dict[str, Any], settings: Settings) 
     fps = settings.render_fps
     ms = min(draft_ms(draft), int(settings.render_media_max_seconds * 1000))
     frames = max(1, round(ms * fps / 1000))
-    to_frame = lambda t: min(frames, round(t * fps / 1000))  # noqa: E731
+
+    def to_frame(ms: int) -> int:
+        return min(frames, round(ms * fps / 1000))
+
     width, height = _size(canvas, settings.render_max_side)
-    colours = []
+    colours: list[tuple[int, int, int]] = []
     for seg in _segments(draft, VIDEO):
         start = _int(seg.get("st"))
-        meta = seg.get("m") if isinstance(seg.get("m"), dict) else {}
+        meta = _meta(seg)
         name = str(meta.get("name") or meta.get("file_id") or len(colours))
         luma = 60 + zlib.crc32(name.encode()) % 120  # a colour per clip, never white or black
         colours.append((to_frame(start), to_frame(start + _int(seg.get("d"))), luma))
-    titles = []
+    titles: list[tuple[int, int, str]] = []
     for seg in _segments(draft, TEXT):
-        meta = seg.get("m") if isinstance(seg.get("m"), dict) else {}
+        meta = _meta(seg)
         text = str(meta.get("text") or meta.get("name") or "").strip()
         start = _int(seg.get("st"))
         if text:
@@ -147,9 +159,8 @@ def spec_for(draft: dict[str, Any], canvas: dict[str, Any], settings: Settings) 
 
 
 def _volume(seg: dict[str, Any]) -> float:
-    meta = seg.get("m") if isinstance(seg.get("m"), dict) else {}
     try:
-        volume = float(meta.get("volume", 0.5))
+        volume = float(_meta(seg).get("volume", 0.5))
     except (TypeError, ValueError):
         volume = 0.5
     return round(min(1.0, max(0.0, volume)), 3) if math.isfinite(volume) else 0.5

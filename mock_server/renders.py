@@ -59,7 +59,10 @@ async def media_path(world: World, render: Render) -> Path:
     """The MP4 of `render`, drawn in a worker thread when needed (the event loop keeps going)."""
     spec = spec_of(render, world.settings)
     cache = cache_of(world)
-    return cache.ready(spec) or await anyio.to_thread.run_sync(cache.ensure, spec)
+    ready = cache.ready(spec)
+    if ready is not None:
+        return ready
+    return await anyio.to_thread.run_sync(cache.ensure, spec)
 
 
 def view(
