@@ -17,8 +17,10 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import tempfile
 import threading
+import weakref
 import zlib
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -170,8 +172,12 @@ class MediaCache:
     """Rendered files by content hash, in `directory` (a private temporary one when None)."""
 
     def __init__(self, directory: str | Path | None = None) -> None:
-        self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="nemo-mock-media-")
-        self.directory = Path(directory or self._tmp.name)  # type: ignore[union-attr]
+        if directory is None:
+            # a private directory, removed with the cache (weakref.finalize, not TemporaryDirectory:
+            # that one warns when collected, and the emulator's Worlds are collected, not closed)
+            directory = tempfile.mkdtemp(prefix="nemo-mock-media-")
+            weakref.finalize(self, shutil.rmtree, directory, True)
+        self.directory = Path(directory)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 

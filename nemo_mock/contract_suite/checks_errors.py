@@ -201,7 +201,7 @@ def foreign_render(t: Target) -> None:
         ),
         "render submit",
     )
-    t.ok(
+    t.job(
         t.request("GET", f"/api/render/proxy/lambda/{job['id']}", headers=t.headers(owner)),
         "owner's poll",
     )

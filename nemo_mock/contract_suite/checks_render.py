@@ -27,7 +27,8 @@ REAL_POLL = 2.0  # real seconds per poll without one
 
 
 def job_of(t: Target, r: httpx.Response, what: str) -> dict[str, Any]:
-    """The render job in `r`: `data` of a success envelope, or a bare object with `status`."""
+    """The render job in `r`: `data` of a success envelope, `{success, data}`, or a bare object
+    with `status` (contracts/README.md, Readings: render_status_shape)."""
     try:
         body = r.json()
     except ValueError as exc:
@@ -35,7 +36,7 @@ def job_of(t: Target, r: httpx.Response, what: str) -> dict[str, Any]:
     if isinstance(body, dict) and "status" in body and not isinstance(body.get("data"), dict):
         expect(r.status_code == 200, f"{what}: HTTP {r.status_code}")
         return body
-    return t.ok(r, what)
+    return t.job(r, what)  # the envelope's data, or {success: true, data} (the vendor CLI's)
 
 
 def poll(t: Target, token: str, render_id: str) -> dict[str, Any]:

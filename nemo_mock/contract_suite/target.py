@@ -158,6 +158,21 @@ class Target:
         expect(isinstance(data, dict), f"{what}: success data must be an object, got {data!r}")
         return data
 
+    def job(self, r: httpx.Response, what: str) -> dict[str, Any]:
+        """A render job from a poll in any shape the sources allow (v1.9 §3.5 "Status at
+        top-level `status`"; the vendor CLI reads all three): bare, `{success, data}` or the
+        envelope's `data` (contracts/README.md, Readings)."""
+        try:
+            body = r.json()
+        except ValueError:
+            body = None
+        if r.status_code == 200 and isinstance(body, dict) and "code" not in body:
+            if body.get("success") is True and isinstance(body.get("data"), dict):
+                return dict(body["data"])
+            if isinstance(body.get("status"), str):
+                return body
+        return self.ok(r, what)
+
     def expect_error(self, r: httpx.Response, code: int, what: str) -> dict[str, Any]:
         """The envelope of `r`, which must carry `code` on an HTTP status the catalogue allows.
 
