@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
 from nemo_mock.server import Settings, World, create_app
+from nemo_mock.server.media import Spec, draw
 
 from ._asgi import EditRequest, EditStream, JsonAsStream, RewriteJson
 
@@ -144,8 +146,10 @@ def render_fails_at_once(settings: Settings) -> tuple[Any, World]:
 def fallback_serves_other_bytes(settings: Settings) -> tuple[Any, World]:
     """The fallback download serves a shorter MP4 than output.url (a different file)."""
     inner, world = _plain(settings)
-    media = resources.files("nemo_mock.server").joinpath("assets/render.mp4").read_bytes()
-    other = media[: len(media) // 2]
+    with tempfile.TemporaryDirectory() as tmp:  # a real MP4, but not the render's: one frame
+        path = Path(tmp) / "other.mp4"
+        draw(Spec(32, 32, 10, 1, (), (), None), path)
+        other = path.read_bytes()
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
