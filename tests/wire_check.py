@@ -63,6 +63,12 @@ class WireContract:
         self._validators: dict[str, jsonschema.Draft202012Validator] = {}
         event_schema = contracts.json_schema("adk_event")
         self.frame_validator = jsonschema.Draft202012Validator(event_schema)
+        # what an undocumented path or method answers: the document's error envelope
+        self.error_pointer = (
+            "/components/schemas/Error"
+            if "Error" in doc["components"].get("schemas", {})
+            else "/components/responses/Error/content/application~1json/schema"
+        )
         stream = doc.get("x-heartbeats")
         self.heartbeats: tuple[bytes, ...] = tuple(h.encode() for h in stream or ())
 
@@ -117,7 +123,7 @@ class WireContract:
             want = 405 if known else 404
             if status != want:
                 return [*out, f"undocumented {method} {path} answered {status}, not {want}"]
-            return out + self._json(body, "/components/schemas/Error", ctype)
+            return out + self._json(body, self.error_pointer, ctype)
         responses = self.node(op + "/responses")
         key = next(
             (k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses), None
