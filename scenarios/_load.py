@@ -22,13 +22,32 @@ from nemo_mock.scenarios._model import CHECKS, Expectation, Scenario, Step
 LIBRARY = "library"
 
 
-class ScenarioError(ValueError):
-    """A scenario file is malformed: the message names the file, the line and the field."""
+Problem = tuple[int | None, str, str]  # (line, field, message)
 
-    def __init__(self, file: str, line: int | None, field: str, message: str) -> None:
+
+class ScenarioError(ValueError):
+    """A scenario file is malformed: one line per problem, each naming file, line and field.
+
+    `file`, `line` and `field` are those of the first problem; `problems` holds them all.
+    """
+
+    def __init__(
+        self, file: str, line: int | None, field: str, message: str, more: Sequence[Problem] = ()
+    ) -> None:
         self.file, self.line, self.field = file, line, field
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {field or '(top level)'}: {message}")
+        self.problems: list[Problem] = [(line, field, message), *more]
+        super().__init__("\n".join(_where(file, *p) for p in self.problems))
+
+    @classmethod
+    def of(cls, file: str, problems: Sequence[Problem]) -> ScenarioError:
+        """One error for every problem found in `file` (at least one)."""
+        (line, field, message), *more = problems
+        return cls(file, line, field, message, more)
+
+
+def _where(file: str, line: int | None, field: str, message: str) -> str:
+    where = f"{file}:{line}" if line else file
+    return f"{where}: {field or '(top level)'}: {message}"
 
 
 @cache
@@ -97,14 +116,15 @@ def parse(text: str, file: str = "<scenario>") -> Scenario:
             file, 1, "", "a scenario is a mapping (name, title, steps, expect, ...)"
         )
     validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(
-        validator.iter_errors(data),
-        key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))),
-    )
-    if errors:
-        err = _schema_error(errors[0])
+    problems: list[Problem] = []
+    for error in validator.iter_errors(data):  # every error of the file, in line order
+        err = _schema_error(error)
         path = list(err.absolute_path)
-        raise ScenarioError(file, _line(root, path), _pointer(path), _message(err))
+        problem = (_line(root, path), _pointer(path), _message(err))
+        if problem not in problems:
+            problems.append(problem)
+    if problems:
+        raise ScenarioError.of(file, sorted(problems, key=lambda p: (p[0] or 0, p[1])))
     return _build(data, root, file)
 
 
@@ -126,17 +146,19 @@ def _message(err: jsonschema.ValidationError) -> str:
 
 
 def _build(data: dict[str, Any], root: yaml.Node | None, file: str) -> Scenario:
-    def fail(path: list[str | int], message: str) -> ScenarioError:
-        return ScenarioError(file, _line(root, path), _pointer(path), message)
+    problems: list[Problem] = []
+
+    def fail(path: list[str | int], message: str) -> None:
+        problems.append((_line(root, path), _pointer(path), message))
 
     if file.endswith((".yaml", ".yml")) and Path(file).stem != data["name"]:
-        raise fail(["name"], f"must equal the file name {Path(file).stem!r}")
+        fail(["name"], f"must equal the file name {Path(file).stem!r}")
     steps: list[Step] = []
     seen: set[str] = set()
     for i, raw in enumerate(data["steps"]):
         step = Step.from_dict(raw, index=i)
         if step.id in seen:
-            raise fail(["steps", i, "id"], f"duplicate step id {step.id!r}")
+            fail(["steps", i, "id"], f"duplicate step id {step.id!r}")
         seen.add(step.id)
         steps.append(step)
     expects: list[Expectation] = []
@@ -144,22 +166,22 @@ def _build(data: dict[str, Any], root: yaml.Node | None, file: str) -> Scenario:
     for i, raw in enumerate(data["expect"]):
         exp = Expectation.from_dict(raw)
         if exp.id in ids:
-            raise fail(["expect", i, "id"], f"duplicate expectation id {exp.id!r}")
+            fail(["expect", i, "id"], f"duplicate expectation id {exp.id!r}")
         ids.add(exp.id)
         for name in exp.steps:
             if name not in seen:
-                raise fail(["expect", i, "steps"], f"no step with id {name!r}")
+                fail(["expect", i, "steps"], f"no step with id {name!r}")
         for key in ("matches", "not_matches"):
             pattern = (raw.get("output") or {}).get(key)
             if pattern is not None:
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    raise fail(
-                        ["expect", i, "output", key], f"bad regular expression: {exc}"
-                    ) from exc
+                    fail(["expect", i, "output", key], f"bad regular expression: {exc}")
         assert exp.check in CHECKS
         expects.append(exp)
+    if problems:
+        raise ScenarioError.of(file, problems)
     return Scenario(
         name=data["name"],
         title=data["title"],

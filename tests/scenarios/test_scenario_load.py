@@ -102,3 +102,21 @@ def test_bad_regex_is_reported():
     text = GOOD.replace("    exit: {equals: 0}", '    output: {matches: "("}')
     with pytest.raises(ScenarioError, match="bad regular expression"):
         parse(text, "tiny.yaml")
+
+
+def test_every_error_of_a_file_is_reported_at_once_with_its_line():
+    """Issue 12: a file with several mistakes names each one (file:line: field), not the first."""
+    bad = (
+        GOOD.replace("level: MUST", "level: MAYBE")
+        .replace('say: "credits"', "shout: credits")
+        .replace("title: A tiny scenario\n", "")
+    )
+    with pytest.raises(ScenarioError) as caught:
+        parse(bad, "tiny.yaml")
+    fields = {field for _, field, _ in caught.value.problems}
+    assert {"steps[0]", "expect[0].level"} <= fields
+    assert any("title" in message for _, _, message in caught.value.problems)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == len(caught.value.problems) >= 3
+    assert all(line.startswith("tiny.yaml:") for line in lines)
+    assert "tiny.yaml:3: steps[0]" in str(caught.value)  # the title line is gone
