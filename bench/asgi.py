@@ -2,9 +2,9 @@
 
 Calls each app directly (scope, receive, send) in one event loop, so it measures only what the
 app adds on top of uvicorn, with little noise: the number to watch when optimising the emulator.
-Rows marked "route only" use the same routes, handlers and exception handlers in a plain
-Starlette app: no journal, no fault layer and no fast path for the polled reads (mock_server/
-polled.py). The emulator rows have all three, as `nemo-mock serve` does.
+The emulator rows take its one request path, as `nemo-mock serve` does: the exchange layer
+(journal, fault rules, error envelopes), Starlette's router, the endpoint. The "a fault rule
+installed" row adds one rule that matches nothing (every request then checks the rules).
 `python -m bench asgi --profile` adds a cProfile of the emulator's credits endpoint.
 """
 
@@ -16,8 +16,6 @@ import io
 import pstats
 import time
 from typing import Any
-
-from starlette.applications import Starlette
 
 from bench._api import ATTRIBUTION, DRAFT
 from bench._report import median, table
@@ -61,33 +59,18 @@ async def _per_request(app: Any, path: str, headers: dict[str, str], n: int) -> 
     return (time.perf_counter() - t0) / n * 1e6
 
 
-def _apps() -> tuple[list[tuple[str, Any, str]], dict[str, str]]:
-    import warnings
+Row = tuple[str, Any, str, dict[str, str]]  # label, app, path, headers
 
-    from starlette.exceptions import HTTPException
+
+def _prime(app: Any) -> tuple[dict[str, str], str]:
+    """A token's headers and a session id on `app`, with a render `render_bench` submitted."""
+    import warnings
 
     with warnings.catch_warnings():  # Starlette 1.x nags about httpx; the set-up calls are fine
         warnings.simplefilter("ignore", DeprecationWarning)
         from starlette.testclient import TestClient
 
-    from bench.apps import JSON_PATH, json_app
-    from nemo_mock.server import app as app_module
-    from nemo_mock.server.errors import ApiError
-    from nemo_mock.server.settings import Settings
-    from nemo_mock.server.world import World
-
-    world = World(Settings())
-    emu = app_module.create_app(world.settings, world)
-    bare_routes = Starlette(
-        routes=[*app_module.api_routes(), *app_module.control_routes()],
-        exception_handlers={
-            ApiError: app_module._on_api_error,
-            HTTPException: app_module._on_http_error,
-            Exception: app_module._on_crash,
-        },
-    )
-    bare_routes.state.world = world
-    with TestClient(emu) as c:
+    with TestClient(app) as c:
         tok = c.post(
             "/api/auth/anonymous-token", headers={**ATTRIBUTION, "X-Client-Id": "bench"}
         ).json()["data"]["token"]
@@ -100,27 +83,38 @@ def _apps() -> tuple[list[tuple[str, Any, str]], dict[str, str]]:
             headers=hdr,
             json={"id": "render_bench", "sessionId": sid, "draft": DRAFT},
         )
-    state = f"/api/state/nemo_agent/me/{sid}/latest"
-    render = "/api/render/proxy/lambda/render_bench"
+    return hdr, sid
+
+
+def _apps() -> list[Row]:
+    from bench.apps import JSON_PATH, json_app
+    from nemo_mock.server.app import create_app
+    from nemo_mock.server.settings import Settings
+
+    emu = create_app(Settings())
+    hdr, sid = _prime(emu)
+    faulted = create_app(Settings())
+    f_hdr, _ = _prime(faulted)
+    faulted.world.faults.add(
+        {"match": {"path": "/nothing"}, "action": {"type": "delay", "seconds": 0}}
+    )
     return [
-        ("bare Starlette (baseline)", json_app(), JSON_PATH),
-        ("emulator credits", emu, JSON_PATH),
-        ("emulator credits, route only", bare_routes, JSON_PATH),
-        ("emulator state", emu, state),
-        ("emulator state, route only", bare_routes, state),
-        ("emulator render status", emu, render),
-        ("emulator render status, route only", bare_routes, render),
-    ], hdr
+        ("bare Starlette (baseline)", json_app(), JSON_PATH, hdr),
+        ("emulator credits", emu, JSON_PATH, hdr),
+        ("emulator state", emu, f"/api/state/nemo_agent/me/{sid}/latest", hdr),
+        ("emulator render status", emu, "/api/render/proxy/lambda/render_bench", hdr),
+        ("emulator credits, a fault rule installed", faulted, JSON_PATH, f_hdr),
+    ]
 
 
 def run(quick: bool = False, profile: bool = False) -> dict[str, Any]:
     n, repeats = (3000, 3) if quick else (20000, 5)
-    rows, hdr = _apps()
+    rows = _apps()
 
     async def measure() -> dict[str, float]:
-        runs: dict[str, list[float]] = {label: [] for label, _, _ in rows}
+        runs: dict[str, list[float]] = {label: [] for label, *_ in rows}
         for _ in range(repeats):
-            for label, app, path in rows:
+            for label, app, path, hdr in rows:
                 runs[label].append(await _per_request(app, path, hdr, n))
         return {label: median(v) for label, v in runs.items()}
 
@@ -136,7 +130,7 @@ def run(quick: bool = False, profile: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {"us_per_request": us, "baseline_us": base}
     if profile:
         prof = cProfile.Profile()
-        app, path = rows[1][1], rows[1][2]
+        _, app, path, hdr = rows[1]
         prof.enable()
         asyncio.run(_per_request(app, path, hdr, n))
         prof.disable()
@@ -144,12 +138,11 @@ def run(quick: bool = False, profile: bool = False) -> dict[str, Any]:
         pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(20)
         print(text.getvalue())
         out["profile"] = text.getvalue()
-    worst = max((v for k, v in us.items() if "route only" not in k and k != rows[0][0]))
-    saved = us["emulator credits"] - us["emulator credits, route only"]
+    emulated = [v for label, v in us.items() if label != rows[0][0]]
     summary = (
-        f"asgi: emulator endpoints cost {us['emulator credits']:.1f}-{worst:.1f} us per request "
-        f"in-process vs {base:.1f} us bare ({worst / base:.2f}x at worst); with journal and "
-        f"fast path, credits costs {saved:+.1f} us against its bare route"
+        f"asgi: emulator endpoints cost {min(emulated):.1f}-{max(emulated):.1f} us per request "
+        f"in-process vs {base:.1f} us bare ({max(emulated) / base:.2f}x at worst), one request "
+        "path (exchange layer, router, endpoint)"
     )
     print(summary)
     out["summary"] = summary

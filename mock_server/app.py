@@ -1,40 +1,31 @@
-"""`create_app(settings, world=None)`: the Starlette app; routes are a plain list."""
+"""`create_app(settings, world=None)`: the emulator as an ASGI app; routes are a plain list."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nemo_mock import contracts
-from nemo_mock.server import polled, snapshot, stores
-from nemo_mock.server.errors import ApiError, Envelope, error_response
-from nemo_mock.server.fault_middleware import FaultMiddleware
-from nemo_mock.server.journal_middleware import JournalMiddleware
+from nemo_mock.server import snapshot, stores
+from nemo_mock.server.exchange import ExchangeMiddleware
 from nemo_mock.server.routes import agent, auth, control, render, sessions, ui, uploads
 from nemo_mock.server.settings import Settings
 from nemo_mock.server.world import World
-
-log = logging.getLogger("nemo_mock")
-
-_HTTP_TO_CODE = {404: 404, 405: 405}
 
 
 def api_routes() -> list[BaseRoute]:
     """The emulated API (paths as in contracts/openapi.yaml); the polled routes come first."""
     return [
-        Route("/api/render/proxy/lambda/{render_id}", render.status, methods=["GET"]),
+        Route("/api/credits/balance/simple", sessions.credits_balance, methods=["GET"]),
         Route(
             "/api/state/nemo_agent/me/{session_id}/latest", sessions.session_state, methods=["GET"]
         ),
-        Route("/api/credits/balance/simple", sessions.credits_balance, methods=["GET"]),
+        Route("/api/render/proxy/lambda/{render_id}", render.status, methods=["GET"]),
         Route("/run_sse", agent.run_sse, methods=["POST"]),
         Route("/api/auth/anonymous-token", auth.anonymous_token, methods=["POST"]),
         Route("/api/auth/claim-token", auth.claim_token, methods=["POST"]),
@@ -81,67 +72,40 @@ async def openapi_json(request: Request) -> Response:
     return JSONResponse(contracts.openapi())
 
 
-def _mode(request: Request) -> str:
-    world: World = request.app.state.world
-    return world.settings.error_status
+class EmulatorApp:
+    """The emulator as an ASGI app: Starlette's router inside the one exchange layer.
 
+    Not Starlette's application class, whose two exception layers would wrap every request too:
+    the exchange layer (mock_server/exchange.py) answers errors itself, with the envelope.
+    """
 
-async def _on_api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return error_response(exc, _mode(request))
+    def __init__(self, world: World, routes: list[BaseRoute]) -> None:
+        self.world = world
+        self.state = State({"world": world})  # `request.app.state.world` in handlers
+        self.router = Router(routes)
+        self._stack: ASGIApp = ExchangeMiddleware(self.router, world)
+        if world.settings.store != "memory":  # commit the store before any answer goes out
+            self._stack = stores.StoreMiddleware(self._stack, world)
 
-
-async def _on_http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    code = _HTTP_TO_CODE.get(exc.status_code, 400)
-    message = "No such endpoint." if exc.status_code == 404 else str(exc.detail)
-    resp = Envelope(None, code=code, message=message, status=exc.status_code)
-    if exc.headers:
-        resp.headers.update(exc.headers)
-    return resp
-
-
-async def _on_crash(request: Request, exc: Exception) -> Response:
-    log.exception("emulator bug on %s %s", request.method, request.url.path)
-    return Envelope(None, code=500, message=f"Emulator error: {type(exc).__name__}", status=500)
-
-
-class EmulatorApp(Starlette):
-    """Starlette, except that the polled reads are answered before its middleware stack."""
-
-    world: World
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """Every route, API first."""
+        return self.router.routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not await polled.serve(self.world, scope, send):
-            await super().__call__(scope, receive, send)
+        scope["app"] = self
+        await self._stack(scope, receive, send)
 
 
 def create_app(
     settings: Settings | None = None, world: World | None = None, **extra: Any
-) -> Starlette:
+) -> EmulatorApp:
     """The emulator as an ASGI app. Pass a `world` to share or inspect its state."""
     world = world or World(settings or Settings())
     if settings is not None and world.settings is not settings:
         world.configure(settings)
-    # outermost first: autosave (with --state-file) > journal > faults (so the journal sees them)
-    middleware = [
-        Middleware(JournalMiddleware, world=world),
-        Middleware(FaultMiddleware, world=world),
-    ]
     if world.settings.store != "memory":  # before the state file: a store with state wins
         stores.attach(world, world.settings.store)
-        middleware.insert(0, Middleware(stores.StoreMiddleware, world=world))
     if world.settings.state_file:
         snapshot.attach(world, world.settings.state_file)
-        middleware.insert(0, Middleware(snapshot.AutosaveMiddleware, world=world))
-    app = EmulatorApp(
-        routes=[*api_routes(), *control_routes()],
-        middleware=middleware,
-        exception_handlers={
-            ApiError: _on_api_error,
-            HTTPException: _on_http_error,
-            Exception: _on_crash,
-        },
-    )
-    app.state.world = app.world = world
-    return app
+    return EmulatorApp(world, [*api_routes(), *control_routes()])

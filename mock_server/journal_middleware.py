@@ -1,8 +1,7 @@
-"""Journal middleware: one entry per exchange, written at arrival and completed at the end.
+"""The journal's side of an exchange: its entry, written at arrival and completed at the end.
 
-Pure ASGI (no BaseHTTPMiddleware) so it costs little per request. The body code is read from the
-scope state the Envelope response leaves there, never by parsing the body. `open_entry` and
-`close_entry` are shared with the fast path for polled reads (mock_server/polled.py).
+The exchange layer (mock_server/exchange.py) calls these for every API request. The body code is
+read from the scope state the envelope responses leave there, never by parsing the body.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 from nemo_mock.server.journal import RAW_HEADERS
 from nemo_mock.server.world import World
@@ -52,27 +51,3 @@ def close_entry(world: World, entry: dict[str, Any]) -> None:
     """The exchange is over: its real duration and the virtual time it ended."""
     entry["duration_real"] = round(time.time() - entry["rtime"], 6)
     entry["vtime_end"] = world.now()
-
-
-class JournalMiddleware:
-    """Record every API exchange (the control plane is not journalled)."""
-
-    def __init__(self, app: ASGIApp, world: World) -> None:
-        self.app = app
-        self.world = world
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        entry = open_entry(self.world, scope)
-
-        async def send_and_record(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                record_start(entry, scope, message)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_record)
-        finally:
-            close_entry(self.world, entry)

@@ -17,8 +17,6 @@ from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 from nemo_mock.server.model import Claim, Render, Session, Token, User, dump, load
 from nemo_mock.server.world import World, render_key
 
@@ -154,19 +152,3 @@ def attach(world: World, path: str | Path) -> Autosaver:
         saver.restore()
         world.runtime.autosaver = saver
     return saver
-
-
-class AutosaveMiddleware:
-    """After every exchange, ask the World's autosaver to save soon (pure ASGI)."""
-
-    def __init__(self, app: ASGIApp, world: World) -> None:
-        self.app = app
-        self.world = world
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            saver = autosaver_of(self.world)
-            if saver is not None and scope["type"] == "http":
-                saver.touch()

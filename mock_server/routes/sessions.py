@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from nemo_mock import contracts
 from nemo_mock.server.errors import ApiError
-from nemo_mock.server.http import (
-    note,
-    ok,
-    read_json,
-    require_str,
-    session_of,
-    user_of,
-    world_of,
-)
-from nemo_mock.server.polled import credits_data, state_data
+from nemo_mock.server.http import ok, read_json, require_str, user_of, world_of
+from nemo_mock.server.scope_endpoint import ScopeEndpoint, note_scope, user_of_scope
+from nemo_mock.server.world import World
 
 
 async def create_session(request: Request) -> Response:
@@ -35,15 +31,22 @@ async def create_session(request: Request) -> Response:
     return ok({"task_id": session.task_id, "session_id": session.id})
 
 
-async def credits_balance(request: Request) -> Response:
+@ScopeEndpoint
+def credits_balance(world: World, scope: Scope) -> dict[str, int]:
     """available + frozen == total, none negative."""
-    user = user_of(request)
-    return ok(credits_data(user))
+    user = user_of_scope(world, scope)
+    return {"available": user.available, "frozen": user.frozen, "total": user.total}
 
 
-async def session_state(request: Request) -> Response:
+@ScopeEndpoint
+def session_state(world: World, scope: Scope) -> dict[str, Any]:
     """The session's latest state with its version."""
-    user = user_of(request)
-    session = session_of(request, user, request.path_params["session_id"])
-    note(request, "state_version", session.version)
-    return ok(state_data(session))
+    user = user_of_scope(world, scope)
+    session = world.session_for(user, scope["path_params"]["session_id"])
+    note_scope(scope, "state_version", session.version)
+    return {
+        "task_id": session.task_id,
+        "session_id": session.id,
+        "version": session.version,
+        "state": session.state(),
+    }

@@ -107,7 +107,7 @@ def test_reset_removes_fault_rules(make_api: Callable[..., Api]) -> None:
 
 def test_drop_in_process_raises_instead_of_answering(make_api: Callable[..., Api]) -> None:
     """Without a socket to close (in-process ASGI) a drop raises ConnectionDropped."""
-    from nemo_mock.server.fault_middleware import ConnectionDropped
+    from nemo_mock.server.fault_actions import ConnectionDropped
 
     api = make_api()
     api.http.post("/_mock/faults", json={"action": {"type": "drop"}})

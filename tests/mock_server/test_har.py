@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from nemo_mock.server.fault_middleware import ConnectionDropped
+from nemo_mock.server.fault_actions import ConnectionDropped
 from tests.conftest import Api
 
 # The HAR 1.2 format (http://www.softwareishard.com/blog/har-12-spec/) as JSON Schema: the

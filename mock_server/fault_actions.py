@@ -1,8 +1,9 @@
-"""The fault middleware: applies the World's fault rules to API requests (pure ASGI).
+"""What fault rules do to one API exchange: delays, errors, drops, slow or malformed bodies.
 
-It sits inside JournalMiddleware, so the journal records what the client really got, and every
-applied fault is appended to that exchange's entry (`entry["faults"]`). The control plane (/_mock)
-is never faulted.
+`apply` runs inside the exchange layer (mock_server/exchange.py) when a rule matched, around the
+routed app: the journal's `send` sits under every wrapper here, so the journal records what the
+client really got, and every applied fault is appended to that exchange's entry
+(`entry["faults"]`). The control plane (/_mock) is never faulted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nemo_mock.server.errors import ApiError, error_response
 from nemo_mock.server.faults import Applied
-from nemo_mock.server.journal_middleware import CONTROL_PREFIX
 from nemo_mock.server.world import World, render_key
 
 RENDER_POLL = re.compile(r"^/api/render/proxy/lambda/([^/]+)$")
@@ -29,39 +29,27 @@ class ConnectionDropped(ConnectionError):
     """Raised in place of closing the socket when the server offers no transport (in-process)."""
 
 
-class FaultMiddleware:
-    """Apply fault rules; a request no rule matches costs one lock and a loop over the rules."""
-
-    def __init__(self, app: ASGIApp, world: World) -> None:
-        self.app = app
-        self.world = world
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or not len(self.world.faults)
-            or scope["path"].startswith(CONTROL_PREFIX)
-        ):
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        applied = self.world.faults.pick(scope["method"], scope["path"], headers, self.world.rng)
-        if not applied:
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-        entry: dict[str, Any] = state.get("journal_entry", {})
+def pick(world: World, scope: Scope) -> tuple[list[Applied], dict[str, str]]:
+    """The fault rules that apply to this exchange (counted as used) and its headers by name."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    applied = world.faults.pick(scope["method"], scope["path"], headers, world.rng)
+    if applied:
+        entry: dict[str, Any] = scope.setdefault("state", {}).get("journal_entry", {})
         entry.setdefault("faults", []).extend(a.record for a in applied)
-        await self._apply(scope, receive, send, applied, headers)
+    return applied, headers
 
-    async def _apply(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        applied: list[Applied],
-        headers: dict[str, str],
-    ) -> None:
+
+class FaultedExchange:
+    """One API exchange that fault rules matched: applies them around the routed app."""
+
+    def __init__(self, world: World, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.world = world
+        self.app = app
+        self.headers = headers
+
+    async def run(self, scope: Scope, receive: Receive, send: Send, applied: list[Applied]) -> None:
+        """Answer as the `applied` rules say (calling the app unless one of them answers)."""
+        headers = self.headers
         by_type: dict[str, Applied] = {}
         delay = 0.0
         turn: dict[str, Any] = {}

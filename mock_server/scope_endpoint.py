@@ -1,0 +1,71 @@
+"""Pure-ASGI endpoints for the reads clients poll: answered from the ASGI scope, no Request object.
+
+Clients poll credits, state and render status every few seconds, and load tests point fleets of
+clients at them. `ScopeEndpoint(fn)` turns `fn(world, scope) -> data` into an ASGI app that sends
+the success envelope (the bytes and headers an Envelope response sends). Starlette's Route calls it
+directly (an endpoint that is not a function is treated as an ASGI app), so these routes skip the
+Request object and the per-route exception wrapper. They take the one request path all the same:
+the exchange layer journals them, applies fault rules and answers what `fn` raises (an ApiError)
+with its envelope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from nemo_mock.server.errors import envelope_bytes
+from nemo_mock.server.model import User
+from nemo_mock.server.readings import missing, require_attribution
+from nemo_mock.server.world import World
+
+
+class ScopeEndpoint:
+    """An ASGI endpoint answering `fn(world, scope)` as the success envelope."""
+
+    def __init__(self, fn: Callable[[World, Scope], Any]) -> None:
+        self.fn = fn
+        self.__name__ = fn.__name__  # the route's name, as for a function endpoint
+        self.__doc__ = fn.__doc__
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        world: World = scope["app"].world  # the EmulatorApp (mock_server/app.py)
+        body = envelope_bytes(0, "success", self.fn(world, scope))
+        scope.setdefault("state", {})["code"] = 0  # read by the journal, as for an Envelope
+        headers = [  # as Starlette's Response (and so Envelope) writes them
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def user_of_scope(world: World, scope: Scope) -> User:
+    """The authenticated user, with the attribution rule, as http.user_of for a Request."""
+    user = world.authenticate(header(scope, b"authorization"))
+    require_attribution(world.settings, missing(lambda name: header(scope, name.lower().encode())))
+    return user
+
+
+def note_scope(scope: Scope, key: str, value: Any) -> None:
+    """Add `key: value` to this exchange's journal entry (as http.note does for a Request)."""
+    scope.setdefault("state", {}).setdefault("journal_entry", {})[key] = value
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header `name` (lower-case bytes), or None."""
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def base_url_of(scope: Mapping[str, Any], host: str | None) -> str:
+    """Scheme, host and port the client used (for URLs in answers)."""
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    root = str(scope.get("root_path", "")).rstrip("/")
+    return f"{scope.get('scheme', 'http')}://{host}{root}"

@@ -1,0 +1,91 @@
+"""The one request path: the exchange layer around the router, and the scope endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.conftest import Api
+
+CREDITS = "/api/credits/balance/simple"
+
+
+def _broken(authorization: str | None) -> Any:
+    raise RuntimeError("boom")
+
+
+@pytest.mark.breaks_contract  # a 500 is an emulator bug: no operation documents it
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", CREDITS), ("POST", "/api/tasks/me/with-session/nemo_agent")],
+)
+def test_an_emulator_bug_answers_the_500_envelope_journalled_once(
+    make_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch, method: str, path: str
+) -> None:
+    """A crash answers code 500 naming the exception, on scope and Request endpoints alike."""
+    api = make_api()
+    monkeypatch.setattr(api.world, "authenticate", _broken)
+    http = TestClient(api.app, raise_server_exceptions=False)
+    r = http.request(method, path, json={"task_name": "x"})
+    assert (r.status_code, r.json()["code"]) == (500, 500)
+    assert r.json()["message"] == "Emulator error: RuntimeError"
+    entries = api.world.journal.query({"path": path})
+    assert [(e["status"], e["code"]) for e in entries] == [(500, 500)]
+
+
+@pytest.mark.breaks_contract  # a 500 is an emulator bug: no operation documents it
+def test_an_emulator_bug_reaches_the_server_too(
+    make_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the 500 envelope the exception is re-raised, so the server logs it."""
+    api = make_api()
+    monkeypatch.setattr(api.world, "authenticate", _broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        api.http.get(CREDITS)
+
+
+def test_a_scope_endpoint_answers_with_the_envelope_headers(api: Api) -> None:
+    """The polled reads send Content-Length then Content-Type: application/json, nothing else."""
+    r = api.http.get(CREDITS, headers=api.headers(api.token()))
+    assert r.headers.raw == [
+        (b"content-length", str(len(r.content)).encode()),
+        (b"content-type", b"application/json"),
+    ]
+    assert (
+        r.content
+        == b'{"code":0,"message":"success","data":{"available":100,"frozen":0,"total":100}}'
+    )
+
+
+def test_a_scope_endpoint_error_is_the_envelope_with_its_code(api: Api) -> None:
+    """Without a token a polled read answers 1001 in the envelope, journalled with its code."""
+    r = api.http.get(CREDITS)
+    assert r.json()["code"] == 1001
+    e = api.world.journal.query({"path": CREDITS})[-1]
+    assert (e["status"], e["code"], e["content_type"]) == (r.status_code, 1001, "application/json")
+
+
+def test_fault_rules_apply_to_the_polled_reads(api: Api) -> None:
+    """A fault rule matching a polled read answers its error instead of the read."""
+    api.world.faults.add(
+        {"match": {"path": "/api/credits/*"}, "action": {"type": "error", "code": 429}}
+    )
+    assert api.http.get(CREDITS, headers=api.headers(api.token())).json()["code"] == 429
+
+
+def test_an_error_raised_under_a_malformed_json_rule_is_cut_too(api: Api) -> None:
+    """Handler errors pass through the fault's wrappers: the client gets half an envelope."""
+    api.world.faults.add({"match": {"path": CREDITS}, "action": {"type": "malformed_json"}})
+    r = api.http.get(CREDITS)  # no token: the endpoint raises 1001
+    whole = b'{"code":1001,"message":"Missing Authorization: Bearer <token>.","data":null}'
+    assert (r.status_code, r.content) == (200, whole[: len(whole) // 2])
+
+
+def test_the_control_plane_answers_errors_with_the_envelope(api: Api) -> None:
+    """An ApiError on /_mock answers its envelope although /_mock is not journalled."""
+    r = api.http.post("/_mock/tokens/revoke", json={"token": "nope"})
+    assert r.json()["code"] == 404
+    assert api.world.journal.query({"path": "/_mock/tokens/revoke"}) == []
