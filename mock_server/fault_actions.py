@@ -153,12 +153,23 @@ def _status_response(action: dict[str, Any]) -> Response:
     return Response(content, action["status"], headers, media_type="application/json")
 
 
+def transport_of(receive: Receive) -> Any:
+    """The connection's transport behind uvicorn's `receive`, or None (another server, in-process).
+
+    ASGI has no way to drop a connection without answering. uvicorn's `receive` is a bound method
+    of its request cycle, which holds the transport (`RequestResponseCycle.transport`, in its h11
+    and httptools protocols alike); tests/mock_server/test_drop.py pins that on both, so a uvicorn
+    release that changes it fails the suite instead of turning every drop into a 500.
+    """
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    return transport if hasattr(transport, "close") else None
+
+
 async def _drop(scope: Scope, receive: Receive) -> None:
     """Close the socket without an answer (uvicorn), or raise ConnectionDropped (in-process)."""
     scope.setdefault("state", {}).setdefault("journal_entry", {})["dropped"] = True
-    # uvicorn's receive is a bound method of its request cycle, which holds the transport
-    transport = getattr(getattr(receive, "__self__", None), "transport", None)
-    if transport is None or not hasattr(transport, "close"):
+    transport = transport_of(receive)
+    if transport is None:
         raise ConnectionDropped("fault rule: connection dropped")
     transport.close()
 

@@ -99,19 +99,26 @@ class LiveServer:
     """
 
     def __init__(
-        self, settings: Settings | None = None, world: World | None = None, app: Any = None
+        self,
+        settings: Settings | None = None,
+        world: World | None = None,
+        app: Any = None,
+        **uvicorn_options: Any,
     ) -> None:
         # always a free port on loopback: tests and runners never collide
         self.settings = (settings or Settings()).merged({"host": "127.0.0.1", "port": 0})
         self.world = world or World(self.settings)
         self.app = app if app is not None else create_app(self.settings, self.world)
+        self.uvicorn_options = uvicorn_options  # e.g. http="h11" (uvicorn.Config's names)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
 
     def start(self, timeout: float = 10.0) -> str:
         """Start and wait until it listens; returns the base URL."""
-        config = uvicorn_config(self.app, self.settings, host="127.0.0.1")
+        config = uvicorn_config(
+            self.app, self.settings, **{**self.uvicorn_options, "host": "127.0.0.1"}
+        )
         self._server = _Server(config, None)
         self._thread = threading.Thread(target=self._run, name="nemo-mock-live", daemon=True)
         self._thread.start()

@@ -106,3 +106,70 @@ def test_pipe_get_waits_for_a_frame() -> None:
         return await pipe.get()
 
     assert asyncio.run(asyncio.wait_for(scenario(), 5)) == [b"x"]
+
+
+def _serve(response: sse.SseResponse, disconnect: bool = False) -> list[dict[str, object]]:
+    """Run `response` as ASGI and return every message it sent (5 s deadline)."""
+    sent: list[dict[str, object]] = []
+    gone = asyncio.Event()
+
+    async def receive() -> dict[str, object]:
+        if disconnect:
+            return {"type": "http.disconnect"}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/run_sse", "headers": []}
+    asyncio.run(asyncio.wait_for(response(scope, receive, send), 5))  # type: ignore[arg-type]
+    return sent
+
+
+def test_sse_response_head_is_event_stream_without_content_length() -> None:
+    """A StreamingResponse set up by its own __init__: event-stream type, no Content-Length."""
+    pipe = sse.Pipe()
+    pipe.put(b"data: {}\n\n")
+    pipe.close()
+    start = _serve(sse.SseResponse(pipe))[0]
+    assert start["status"] == 200
+    assert start["headers"] == [
+        (b"cache-control", b"no-cache"),
+        (b"x-accel-buffering", b"no"),
+        (b"content-type", b"text/event-stream; charset=utf-8"),
+    ]
+
+
+def test_sse_response_forwards_frames_then_ends_the_body() -> None:
+    """Every queued frame is sent, then an empty last body message; on_end hears "closed"."""
+    pipe = sse.Pipe()
+    for chunk in (b": heartbeat\n\n", b"data: {}\n\n"):
+        pipe.put(chunk)
+    pipe.close()
+    ends: list[str] = []
+    sent = _serve(sse.SseResponse(pipe, on_end=ends.append))
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b": heartbeat\n\ndata: {}\n\n"  # type: ignore[misc]
+    assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    assert ends == ["closed"]
+
+
+def test_sse_response_truncates_mid_frame_after_n_data_frames() -> None:
+    """truncate_after=1: one whole data frame, half of the next, then the end ("truncated")."""
+    pipe = sse.Pipe()
+    for chunk in (b"data: {}\n\n", b": heartbeat\n\n", b'data: {"ab":1}\n\n'):
+        pipe.put(chunk)
+    ends: list[str] = []
+    sent = _serve(sse.SseResponse(pipe, truncate_after=1, on_end=ends.append))
+    body = b"".join(m.get("body", b"") for m in sent[1:])  # type: ignore[misc]
+    assert body == b'data: {}\n\n: heartbeat\n\ndata: {"'  # 8 of the last frame's 16 bytes
+    assert ends == ["truncated"]
+
+
+def test_sse_response_ends_when_the_client_disconnects() -> None:
+    """A disconnect detaches the pipe: the response ends and on_end hears "client_gone"."""
+    pipe = sse.Pipe()
+    ends: list[str] = []
+    _serve(sse.SseResponse(pipe, on_end=ends.append), disconnect=True)
+    assert ends == ["client_gone"]
+    assert pipe.detached
