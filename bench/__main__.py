@@ -66,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--steps", help="SSE stream counts to step through, e.g. 500,1000,2000")
     p.add_argument(
-        "--sse-servers", default="bare,emulator", help="sse: which servers (bare,emulator)"
+        "--sse-servers",
+        default="bare,emulator",
+        help="sse: which servers (bare,emulator,emulator-sse-starlette)",
     )
     p.add_argument(
         "--prelude",

@@ -25,11 +25,25 @@ _URL = re.compile(rb"(http://127\.0\.0\.1:\d+)")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+FD_WANT = 65536  # open files for 20,000 streams plus the server's own, with room to spare
+
+
 def raise_fd_limit() -> int:
-    """Raise this process's open-file limit to its hard limit; returns the new soft limit."""
+    """Raise this process's open-file limit toward FD_WANT; returns the new soft limit.
+
+    The soft limit goes up to the hard limit; the hard limit itself goes up to FD_WANT only where
+    the process may (root or CAP_SYS_RESOURCE, up to /proc/sys/fs/nr_open): 20,000 streams need
+    more than the usual 20,000 or 1,024.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY:
         hard = 1 << 20
+    if hard < FD_WANT:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (FD_WANT, FD_WANT))
+            return FD_WANT
+        except (ValueError, OSError):
+            pass  # not allowed: the hard limit stays
     if soft < hard:
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

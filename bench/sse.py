@@ -25,8 +25,9 @@ from bench._report import table
 from bench._sse_client import INTERVAL, Stats, Stream, lag_probe, request_bytes
 
 LATE_LIMIT = 1.0
-TARGET_STREAMS = 5000
-TARGET_KB = 40.0
+TARGET_STREAMS = 15000
+TARGET_KB = 25.0
+STEPS = [1000, 2000, 4000, 6000, 8000, 10000, 12000, 14000, 15000, 17500, 20000]
 STALL = {
     "stall_turns": "true",
     "heartbeat_interval": 1,
@@ -234,8 +235,8 @@ def run(
     if quick:
         steps, window, settle, budget = steps or [200, 500], 3.0, 1.5, 25.0
     else:
-        steps = steps or [500, 1000, 2000, 3000, 4000, 5000, 6000, 8000]
-        window, settle, budget = 8.0, 2.0, 200.0
+        steps = steps or STEPS
+        window, settle, budget = 8.0, 2.0, 600.0
     targets: list[tuple[str, _proc.Server, bool]] = []
     if "bare" in servers:
         targets.append(("bare sse-starlette (baseline)", _proc.bench_app("sse"), False))
@@ -244,6 +245,12 @@ def run(
         targets.append(
             (label, _proc.emulator("emulator-sse", settings=STALL, prelude=prelude), True)
         )
+    if turns_available() and "emulator-sse-starlette" in servers:
+        from bench.sse_starlette_engine import PRELUDE
+
+        code = "; ".join(p for p in (prelude, PRELUDE) if p)
+        server = _proc.emulator("emulator-sse-starlette", settings=STALL, prelude=code)
+        targets.append(("emulator on sse-starlette (stalled turns)", server, True))
     results: dict[str, Any] = {}
     for label, server, emu in targets:
         with server:
@@ -289,7 +296,8 @@ def run(
     base = results.get("bare sse-starlette (baseline)", {"held": 0, "stopped": "not measured"})
     parts = [f"bare held {base['held']:,}"]
     out: dict[str, Any] = {"servers": results, "window": window, "steps": steps}
-    emu = next((v for k, v in results.items() if k.startswith("emulator")), None)
+    emu = next((v for k, v in results.items() if k.startswith("emulator /run_sse")), None)
+    on_lib = results.get("emulator on sse-starlette (stalled turns)")
     if emu is None:
         parts.append("emulator not measured (/run_sse turn engine not in this build)")
     else:
@@ -308,6 +316,13 @@ def run(
             f"{verdict}"
         )
         out.update({"ratio": ratio, "pass": ok})
+    if on_lib is not None and emu is not None:
+        share = on_lib["held"] / emu["held"] if emu["held"] else float("nan")
+        parts.append(
+            f"on sse-starlette it held {on_lib['held']:,} ({share:.2f}x ours; stopped: "
+            f"{on_lib['stopped']}) - usable if >= 0.90x: {'yes' if share >= 0.9 else 'no'}"
+        )
+        out["sse_starlette_share"] = share
     summary = "sse: " + "; ".join(parts) + f" (bare stopped: {base['stopped']})"
     print(summary)
     out["summary"] = summary
