@@ -16,7 +16,7 @@ help:  ## list the targets
 $(STAMP):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[fast,contract,test,lint]'
+	$(BIN)/python -m pip install -q -e '.[fast,contract,test,lint,bench]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)  ## create .venv and install the project with its test and lint tools

@@ -55,9 +55,12 @@ def note_scope(scope: Scope, key: str, value: Any) -> None:
 
 
 def header(scope: Scope, name: bytes) -> str | None:
-    """The first value of header `name` (lower-case bytes), or None."""
+    """The first value of header `name` (lower-case bytes), or None.
+
+    ASGI servers lower-case the scope's header names, as Starlette's Headers also assumes.
+    """
     for key, value in scope["headers"]:
-        if key.lower() == name:
+        if key == name:
             return str(value.decode("latin-1"))
     return None
 

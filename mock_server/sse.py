@@ -11,7 +11,6 @@ is an ASSUMPTION) and the empty data frame `data: \\n\\n` (one space after the c
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from functools import cache
 from typing import Any
@@ -67,7 +66,7 @@ class Pipe:
     __slots__ = ("_items", "_waiter", "closed", "detached")
 
     def __init__(self) -> None:
-        self._items: deque[bytes] = deque()
+        self._items: list[bytes] = []  # a list, not a deque: a deque's first block is 0.5 KB
         self._waiter: asyncio.Future[None] | None = None
         self.closed = False
         self.detached = False
@@ -105,8 +104,7 @@ class Pipe:
                 await self._waiter
             finally:
                 self._waiter = None
-        items = list(self._items)
-        self._items.clear()
+        items, self._items = self._items, []
         return items
 
 
