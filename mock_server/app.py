@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from starlette.datastructures import State
@@ -12,58 +13,66 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nemo_mock import contracts
 from nemo_mock.server import snapshot, stores
+from nemo_mock.server.endpoints import RequestEndpoint
 from nemo_mock.server.exchange import ExchangeMiddleware
 from nemo_mock.server.routes import agent, auth, control, render, sessions, ui, uploads
 from nemo_mock.server.settings import Settings
 from nemo_mock.server.world import World
 
 
+def route(path: str, endpoint: Any, methods: list[str]) -> Route:
+    """A Route whose endpoint is pure ASGI (a Request handler is wrapped in RequestEndpoint)."""
+    if inspect.isfunction(endpoint):
+        endpoint = RequestEndpoint(endpoint)
+    return Route(path, endpoint, methods=methods)
+
+
 def api_routes() -> list[BaseRoute]:
     """The emulated API (paths as in contracts/openapi.yaml); the polled routes come first."""
     return [
-        Route("/api/credits/balance/simple", sessions.credits_balance, methods=["GET"]),
-        Route(
+        route("/api/credits/balance/simple", sessions.credits_balance, methods=["GET"]),
+        route(
             "/api/state/nemo_agent/me/{session_id}/latest", sessions.session_state, methods=["GET"]
         ),
-        Route("/api/render/proxy/lambda/{render_id}", render.status, methods=["GET"]),
-        Route("/run_sse", agent.run_sse, methods=["POST"]),
-        Route("/api/auth/anonymous-token", auth.anonymous_token, methods=["POST"]),
-        Route("/api/auth/claim-token", auth.claim_token, methods=["POST"]),
-        Route("/workspace/claim", auth.claim_page, methods=["GET"]),
-        Route("/api/tasks/me/with-session/nemo_agent", sessions.create_session, methods=["POST"]),
-        Route("/api/upload-video/nemo_agent/me/{session_id}", uploads.upload, methods=["POST"]),
-        Route("/api/render/proxy/lambda", render.submit, methods=["POST"]),
-        Route("/api/render/proxy/{render_id}/download", render.download, methods=["GET"]),
-        Route("/media/renders/{name}", render.media, methods=["GET"]),
-        Route("/openapi.json", openapi_json, methods=["GET"]),
+        route("/api/render/proxy/lambda/{render_id}", render.status, methods=["GET"]),
+        route("/run_sse", agent.run_sse, methods=["POST"]),
+        route("/api/auth/anonymous-token", auth.anonymous_token, methods=["POST"]),
+        route("/api/auth/claim-token", auth.claim_token, methods=["POST"]),
+        route("/workspace/claim", auth.claim_page, methods=["GET"]),
+        route("/api/tasks/me/with-session/nemo_agent", sessions.create_session, methods=["POST"]),
+        route("/api/upload-video/nemo_agent/me/{session_id}", uploads.upload, methods=["POST"]),
+        route("/api/render/proxy/lambda", render.submit, methods=["POST"]),
+        route("/api/render/proxy/{render_id}/download", render.download, methods=["GET"]),
+        route("/media/renders/{name}", render.media, methods=["GET"]),
+        route("/openapi.json", openapi_json, methods=["GET"]),
     ]
 
 
 def control_routes() -> list[BaseRoute]:
     """The control plane under /_mock."""
     return [
-        Route("/_mock/health", control.health, methods=["GET"]),
-        Route("/_mock/reset", control.reset, methods=["POST"]),
-        Route("/_mock/clock", control.clock, methods=["GET"]),
-        Route("/_mock/clock/advance", control.clock_advance, methods=["POST"]),
-        Route("/_mock/config", control.config, methods=["GET", "PATCH"]),
-        Route("/_mock/journal", control.journal, methods=["GET", "DELETE"]),
-        Route("/_mock/journal.ndjson", control.journal_ndjson, methods=["GET"]),
-        Route("/_mock/journal.har", control.journal_har, methods=["GET"]),
-        Route("/_mock/faults", control.faults, methods=["GET", "POST", "DELETE"]),
-        Route("/_mock/faults/{rule_id}", control.fault, methods=["GET", "DELETE"]),
-        Route("/_mock/verify", control.verify_, methods=["POST"]),
-        Route("/_mock/tokens/revoke", control.token_revoke, methods=["POST"]),
-        Route("/_mock/tokens/expire", control.token_expire, methods=["POST"]),
-        Route("/_mock/users", control.users, methods=["POST"]),
-        Route("/_mock/users/{user_id}/credits", control.user_credits, methods=["POST"]),
-        Route("/_mock/state", control.state, methods=["GET", "PUT"]),
-        Route("/_mock/bundle", control.bundle, methods=["GET"]),
-        Route("/_mock/scenario", control.scenario_, methods=["POST"]),
-        Route("/_mock/openapi.json", control.openapi_json, methods=["GET"]),
-        Route("/_mock/overview", ui.overview, methods=["GET"]),
-        Route("/_mock/ui", ui.page, methods=["GET"]),
-        Route("/_mock/ui/{name}", ui.page, methods=["GET"]),
+        route("/_mock/health", control.health, methods=["GET"]),
+        route("/_mock/reset", control.reset, methods=["POST"]),
+        route("/_mock/clock", control.clock, methods=["GET"]),
+        route("/_mock/clock/advance", control.clock_advance, methods=["POST"]),
+        route("/_mock/config", control.config, methods=["GET", "PATCH"]),
+        route("/_mock/journal", control.journal, methods=["GET", "DELETE"]),
+        route("/_mock/journal.ndjson", control.journal_ndjson, methods=["GET"]),
+        route("/_mock/journal.har", control.journal_har, methods=["GET"]),
+        route("/_mock/faults", control.faults, methods=["GET", "POST", "DELETE"]),
+        route("/_mock/faults/{rule_id}", control.fault, methods=["GET", "DELETE"]),
+        route("/_mock/verify", control.verify_, methods=["POST"]),
+        route("/_mock/tokens/revoke", control.token_revoke, methods=["POST"]),
+        route("/_mock/tokens/expire", control.token_expire, methods=["POST"]),
+        route("/_mock/users", control.users, methods=["POST"]),
+        route("/_mock/users/{user_id}/credits", control.user_credits, methods=["POST"]),
+        route("/_mock/state", control.state, methods=["GET", "PUT"]),
+        route("/_mock/bundle", control.bundle, methods=["GET"]),
+        route("/_mock/scenario", control.scenario_, methods=["POST"]),
+        route("/_mock/openapi.json", control.openapi_json, methods=["GET"]),
+        route("/_mock/overview", ui.overview, methods=["GET"]),
+        route("/_mock/ui", ui.page, methods=["GET"]),
+        route("/_mock/ui/{name}", ui.page, methods=["GET"]),
     ]
 
 

@@ -8,11 +8,11 @@ from typing import Any
 from starlette.requests import Request
 
 from nemo_mock import contracts
+from nemo_mock.server.endpoints import base_url_of
 from nemo_mock.server.errors import ApiError, Envelope
 from nemo_mock.server.journal import ATTRIBUTION
 from nemo_mock.server.model import Session, User
 from nemo_mock.server.readings import missing, require_attribution
-from nemo_mock.server.scope_endpoint import base_url_of
 from nemo_mock.server.world import World
 
 MAX_JSON_BYTES = 8 * 1024 * 1024  # ASSUMPTION: JSON bodies above 8 MB answer 400

@@ -67,10 +67,29 @@ class _Server(uvicorn.Server):
                 self._on_ready(self.url)
 
 
+def raise_open_file_limit() -> int:
+    """Raise the soft open-file limit to the hard one (each stream is a socket); the new soft.
+
+    Many systems start processes at 1,024 descriptors: fewer than the streams a load test opens.
+    """
+    try:
+        import resource
+    except ImportError:  # not on this platform (Windows)
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+    return hard
+
+
 def serve(
     settings: Settings, world: World | None = None, on_ready: Callable[[str], None] | None = None
 ) -> None:
     """Serve in the foreground until Ctrl-C / SIGTERM (uvicorn stops gracefully, bounded)."""
+    raise_open_file_limit()  # a process of its own: thousands of streams need descriptors
     world = world or World(settings)
     server = _Server(uvicorn_config(create_app(settings, world), settings), on_ready)
     server.tune_gc = True  # a process of its own: safe to tune the collector

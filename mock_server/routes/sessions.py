@@ -9,9 +9,9 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from nemo_mock import contracts
+from nemo_mock.server.endpoints import ScopeEndpoint, note_scope, user_of_scope
 from nemo_mock.server.errors import ApiError
 from nemo_mock.server.http import ok, read_json, require_str, user_of, world_of
-from nemo_mock.server.scope_endpoint import ScopeEndpoint, note_scope, user_of_scope
 from nemo_mock.server.world import World
 
 
