@@ -298,7 +298,12 @@ def run(
     out: dict[str, Any] = {"servers": results, "window": window, "steps": steps}
     emu = next((v for k, v in results.items() if k.startswith("emulator /run_sse")), None)
     on_lib = results.get("emulator on sse-starlette (stalled turns)")
-    if emu is None:
+    if emu is None and on_lib is not None:
+        kb = next(
+            (s["kb_per_stream"] for s in reversed(on_lib["steps"]) if s["result"] == "ok"), None
+        )
+        parts.append(f"on sse-starlette the emulator held {on_lib['held']:,} ({kb} KB/stream)")
+    elif emu is None:
         parts.append("emulator not measured (/run_sse turn engine not in this build)")
     else:
         kb = emu["steps"][-1].get("kb_per_stream") if emu["steps"] else None

@@ -148,7 +148,7 @@ def test_state_file_is_saved_soon_after_a_change(state_file: Path) -> None:
 
 
 def test_a_polled_read_is_saved_too(state_file: Path) -> None:
-    """GET state touches the session (idle expiry); the fast path schedules a save as routes do."""
+    """GET state touches the session (idle expiry); the exchange layer schedules a save for it."""
 
     def saved(sid: str) -> Any:
         if not state_file.exists():
