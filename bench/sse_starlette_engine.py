@@ -14,7 +14,7 @@ from typing import Any
 
 from sse_starlette import EventSourceResponse
 
-from nemo_mock.server.sse import HEARTBEATS, Pipe, truncated
+from nemo_mock.server.sse import Pipe, heartbeats, truncated
 
 PRELUDE = "import bench.sse_starlette_engine as e; e.install()"
 
@@ -22,7 +22,7 @@ PRELUDE = "import bench.sse_starlette_engine as e; e.install()"
 def _cut(chunks: list[bytes], left: int) -> tuple[list[bytes], int, bool]:
     out: list[bytes] = []
     for chunk in chunks:
-        if chunk in HEARTBEATS:
+        if chunk in heartbeats():
             out.append(chunk)
             continue
         if left <= 0:

@@ -6,8 +6,9 @@ already answers every error with its envelope, so the emulator's routes skip tha
 frames per open stream and one call less per message sent.
 - `RequestEndpoint(fn)`: `async fn(request) -> Response`, the usual handler.
 - `ScopeEndpoint(fn)`: `fn(world, scope) -> data` answered as the success envelope with no
-  Request object at all, for the reads clients poll every few seconds (credits, state, render
-  status) and load tests point fleets of clients at.
+  Request object at all, for the reads clients poll every few seconds (credits, state) and load
+  tests point fleets of clients at (render status, which may draw the MP4 off the loop, is a
+  RequestEndpoint).
 Route treats an endpoint that is not a function as an ASGI app. What `fn` raises (an ApiError)
 reaches the exchange layer, which answers its envelope.
 """
