@@ -1,7 +1,8 @@
 """`python -m bench [--quick] [NAME ...]`: run the benchmarks, print tables, write results.
 
-Names: asgi, throughput, sse, upload, timecomp, stores (default: all of them, in that order).
-Peers are separate: `python -m bench.peers`. Results go to bench/results/latest.json (git-ignored).
+Names: asgi, timecomp, upload, throughput, sse, stores, reliability (default: all, in that
+order). Peers are separate: `python -m bench.peers`. Results go to bench/results/latest.json
+(git-ignored).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from bench import _proc, _report
 
-NAMES = ("asgi", "timecomp", "upload", "throughput", "sse", "stores")
+NAMES = ("asgi", "timecomp", "upload", "throughput", "sse", "stores", "reliability")
 
 
 def _runner(name: str, args: argparse.Namespace) -> Callable[[], dict[str, Any]]:
@@ -37,6 +38,10 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], dict[str, Any]]
         from bench import stores
 
         return lambda: stores.run(args.quick, tool=args.tool)
+    if name == "reliability":
+        from bench import reliability
+
+        return lambda: reliability.run(args.quick)
     if name == "upload":
         from bench import upload
 

@@ -12,8 +12,9 @@ from starlette.routing import BaseRoute, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nemo_mock import contracts
-from nemo_mock.server import snapshot, stores
+from nemo_mock.server import guarded_http, snapshot, stores
 from nemo_mock.server.endpoints import RequestEndpoint
+from nemo_mock.server.errors import Envelope
 from nemo_mock.server.exchange import ExchangeMiddleware
 from nemo_mock.server.routes import agent, auth, control, render, sessions, ui, uploads
 from nemo_mock.server.settings import Settings
@@ -81,6 +82,13 @@ async def openapi_json(request: Request) -> Response:
     return JSONResponse(contracts.openapi())
 
 
+async def _headers_too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    limit = guarded_http.MAX_HEADER_BYTES
+    message = f"Request header fields too large: at most {limit} bytes of names and values."
+    data = {"max_header_bytes": limit}
+    await Envelope(data, code=400, message=message, status=431)(scope, receive, send)
+
+
 class EmulatorApp:
     """The emulator as an ASGI app: Starlette's router inside the one exchange layer.
 
@@ -91,7 +99,9 @@ class EmulatorApp:
     def __init__(self, world: World, routes: list[BaseRoute]) -> None:
         self.world = world
         self.state = State({"world": world})  # `request.app.state.world` in handlers
-        self.router = Router(routes)
+        # no trailing-slash redirects: Starlette builds them from the Host header (any client sets
+        # it); an unknown path answers 404 instead
+        self.router = Router(routes, redirect_slashes=False)
         self._stack: ASGIApp = ExchangeMiddleware(self.router, world)
         if world.settings.store != "memory":  # commit the store before any answer goes out
             self._stack = stores.StoreMiddleware(self._stack, world)
@@ -102,6 +112,9 @@ class EmulatorApp:
         return self.router.routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and guarded_http.too_large(scope):
+            await _headers_too_large(scope, receive, send)
+            return
         scope["app"] = self
         await self._stack(scope, receive, send)
 

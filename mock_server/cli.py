@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from pathlib import Path
 from typing import Any
 
 from nemo_mock.server.settings import Settings, SettingsError
@@ -40,7 +41,27 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--heartbeat-interval", type=float, help="virtual seconds between heartbeats")
     p.add_argument("--heartbeat-style", choices=["comment", "data", "mixed"], help="heartbeat form")
     p.add_argument("--render-failure-rate", type=float, help="share of renders that fail (0)")
-    p.add_argument("--admin-token", help="require this token (X-Admin-Token) on the control plane")
+    p.add_argument(
+        "--admin-token",
+        help="require this token (X-Admin-Token) on the control plane (visible in `ps`: prefer "
+        "--admin-token-file or the NEMO_MOCK_ADMIN_TOKEN environment variable)",
+    )
+    p.add_argument(
+        "--admin-token-file", metavar="FILE", help="read the admin token from FILE (first line)"
+    )
+    p.add_argument(
+        "--deterministic-secrets",
+        action="store_true",
+        default=None,
+        help="derive tokens, claim tokens and media names from the seed (byte-identical reruns; "
+        "anyone who knows the seed can guess them)",
+    )
+    p.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated, or '*'); "
+        "by default no proxy header is trusted",
+    )
     p.add_argument(
         "--allow-remote-admin",
         action="store_true",
@@ -103,8 +124,19 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             "access_log",
             "state_file",
             "store",
+            "deterministic_secrets",
+            "forwarded_allow_ips",
         )
     }
+    token_file = getattr(args, "admin_token_file", None)
+    if token_file:
+        try:
+            lines = Path(token_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"--admin-token-file {token_file}: cannot read: {exc}") from exc
+        if not lines or not lines[0].strip():
+            raise SettingsError(f"--admin-token-file {token_file}: the first line is empty")
+        flags["admin_token"] = lines[0].strip()
     for item in args.set or []:
         name, sep, value = item.partition("=")
         if not sep:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import orjson
@@ -10,6 +9,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from nemo_mock import contracts
+from nemo_mock.server import strict_json
 
 
 class ApiError(Exception):
@@ -39,19 +39,17 @@ class ApiError(Exception):
         return contracts.errors()[self.code].http_status(mode)
 
 
-_STDLIB_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
 def json_bytes(obj: Any) -> bytes:
     """Compact UTF-8 JSON (separators `,` `:`, text not escaped), the one encoder of the wire.
 
     orjson writes it in a tenth of the standard library's time; what orjson refuses (keys that are
-    not strings, integers beyond 64 bits) goes to the standard library with the same settings.
+    not strings, integers beyond 64 bits, lone surrogates) goes through `strict_json.dumps`, so the
+    wire is always strict JSON.
     """
     try:
         return orjson.dumps(obj)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return _STDLIB_ENCODE(obj).encode()
+        return strict_json.dumps(obj)
 
 
 def envelope_bytes(code: int, message: str, data: Any) -> bytes:

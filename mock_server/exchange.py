@@ -27,7 +27,7 @@ from nemo_mock.server.journal_middleware import (
     open_entry,
     record_start,
 )
-from nemo_mock.server.snapshot import autosaver_of
+from nemo_mock.server.snapshot import autosaver_of, control_read
 from nemo_mock.server.world import World
 
 log = logging.getLogger("nemo_mock")
@@ -74,7 +74,7 @@ class ExchangeMiddleware:
             if api:
                 close_entry(world, entry)
             saver = autosaver_of(world)
-            if saver is not None:
+            if saver is not None and (api or not control_read(scope)):
                 saver.touch()
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 from typing import Any
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nemo_mock.server import strict_json
 from nemo_mock.server.errors import ApiError, error_response
 from nemo_mock.server.faults import Applied
 from nemo_mock.server.world import World, render_key
@@ -149,7 +149,7 @@ def _status_response(action: dict[str, Any]) -> Response:
         return Response(
             body, status_code=action["status"], headers=headers, media_type="text/plain"
         )
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    content = strict_json.dumps(body)
     return Response(content, action["status"], headers, media_type="application/json")
 
 
@@ -194,7 +194,7 @@ def _tee(receive: Receive, captured: list[bytes]) -> Receive:
 
 def _body_id(body: bytes) -> str | None:
     try:
-        data = json.loads(body)
+        data = strict_json.loads(body)
     except ValueError:
         return None
     value = data.get("id") if isinstance(data, dict) else None

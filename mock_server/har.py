@@ -8,16 +8,20 @@ custom-field convention (a leading underscore): `_seq`, `_vtime`, `_vtime_end`, 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
+from nemo_mock.server.strict_json import dumps, dumps_text
+
 HAR_VERSION = "1.2"
 CREATOR = {"name": "nemo-mock", "version": "0.1.0"}
 _EXTRA = ("seq", "vtime", "vtime_end", "code", "faults", "missing_attribution", "turn", "dropped")
+
+
+COMMENT = "Exported from the nemo_agent emulator's journal (virtual times in _vtime)."
 
 
 def to_har(entries: Iterable[Mapping[str, Any]], default_host: str = "127.0.0.1") -> dict[str, Any]:
@@ -27,9 +31,18 @@ def to_har(entries: Iterable[Mapping[str, Any]], default_host: str = "127.0.0.1"
             "version": HAR_VERSION,
             "creator": dict(CREATOR),
             "entries": [har_entry(e, default_host) for e in entries],
-            "comment": "Exported from the nemo_agent emulator's journal (virtual times in _vtime).",
+            "comment": COMMENT,
         }
     }
+
+
+def har_bytes(entries_json: Iterable[bytes]) -> bytes:
+    """The HAR document around entries already encoded (`dumps(har_entry(e))`), as `to_har`."""
+    head = b'{"log":{"version":%s,"creator":%s,"entries":[' % (
+        dumps(HAR_VERSION),
+        dumps(CREATOR),
+    )
+    return head + b",".join(entries_json) + b'],"comment":' + dumps(COMMENT) + b"}}"
 
 
 def _iso(seconds: float) -> str:
@@ -62,7 +75,7 @@ def har_entry(e: Mapping[str, Any], default_host: str = "127.0.0.1") -> dict[str
         "bodySize": -1,
     }
     if e.get("body") is not None:
-        text = json.dumps(e["body"], ensure_ascii=False, default=str)
+        text = dumps_text(e["body"])
         request["postData"] = {
             "mimeType": headers.get("content-type", "application/json"),
             "text": text,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -13,9 +12,10 @@ from nemo_mock.server.errors import ApiError, Envelope
 from nemo_mock.server.journal import ATTRIBUTION
 from nemo_mock.server.model import Session, User
 from nemo_mock.server.readings import missing, require_attribution
+from nemo_mock.server.strict_json import MAX_DEPTH, StrictJsonError, dumps_text, loads
 from nemo_mock.server.world import World
 
-MAX_JSON_BYTES = 8 * 1024 * 1024  # ASSUMPTION: JSON bodies above 8 MB answer 400
+MAX_JSON_BYTES = 1024 * 1024  # ASSUMPTION: JSON bodies above 1 MiB answer 4002 (HTTP 413)
 
 
 def world_of(request: Request) -> World:
@@ -35,27 +35,61 @@ def note(request: Request, key: str, value: Any) -> None:
     entry(request)[key] = value
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The JSON object body; 400 when it is missing, too large, not JSON or not an object."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_JSON_BYTES:
-            raise ApiError(400, "JSON body too large.")
+async def read_json(request: Request, limit: int = MAX_JSON_BYTES) -> dict[str, Any]:
+    """The JSON object body; 400 when missing, not strict JSON or not an object; 4002 (HTTP 413)
+    above `limit` bytes, decided from Content-Length when sent and otherwise while reading."""
+    return _object(await read_json_any(request, limit))
+
+
+async def read_json_any(request: Request, limit: int = MAX_JSON_BYTES) -> Any:
+    """Any strict JSON value as the body (see `read_json`)."""
+    body = await read_body(request, limit)
     if not body.strip():
         raise ApiError(400, "A JSON body is required.")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"Body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ApiError(400, "The JSON body must be an object.")
+        data = loads(body)
+    except StrictJsonError as exc:
+        raise ApiError(
+            400,
+            f"Body is not valid JSON: {exc} (strict RFC 8259: UTF-8, no NaN/Infinity, "
+            f"no lone surrogates, at most {MAX_DEPTH} levels deep).",
+        ) from exc
     note(request, "body", _summary(data))
     return data
 
 
+async def read_body(request: Request, limit: int = MAX_JSON_BYTES) -> bytes:
+    """The raw body; 4002 (HTTP 413) above `limit` bytes (Content-Length, else while reading)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise body_too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise body_too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ApiError(400, "The JSON body must be an object.")
+    return data
+
+
+def body_too_large(limit: int) -> ApiError:
+    """4002 with HTTP 413 in both error_status modes: the body is over `limit` bytes."""
+    return ApiError(
+        4002,
+        f"Request body too large: at most {limit} bytes.",
+        {"max_bytes": limit},
+        http_status=413,
+    )
+
+
 def _summary(data: Any, limit: int = 2000) -> Any:
-    text = json.dumps(data, ensure_ascii=False, default=str)
+    text = dumps_text(data)
     return data if len(text) <= limit else {"truncated": text[:limit], "length": len(text)}
 
 

@@ -7,17 +7,50 @@ journal keeps a fingerprint (`tok_` + 10 hex of SHA-256).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
-import json
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
+
+from nemo_mock.server.strict_json import dumps_text
 
 ATTRIBUTION = ("x-skill-source", "x-skill-version", "x-skill-platform")
 RAW_HEADERS = "_raw_headers"  # ASGI header pairs, turned into redacted `headers` when read
 _SECRET_HEADERS = ("authorization", "x-admin-token")
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def release_memory() -> None:
+    """Return freed heap to the OS (glibc keeps it otherwise: RSS stayed at its peak after a
+    header flood was cleared). A no-op where malloc_trim does not exist."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def redact_query(query: bytes) -> str:
+    """The query string, with claim tokens (`ct=`) replaced by fingerprints."""
+    if b"ct=" not in query:
+        return query.decode("latin-1")
+    parts = []
+    for part in query.decode("latin-1").split("&"):
+        name, sep, value = part.partition("=")
+        if sep and name == "ct" and value:
+            part = f"ct={fingerprint(unquote(value))}"
+        parts.append(part)
+    return "&".join(parts)
 
 
 @lru_cache(maxsize=4096)
@@ -38,84 +71,130 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-class Journal:
-    """A bounded, thread-safe log of exchanges, queryable by sequence number and filters."""
+def ready(e: dict[str, Any]) -> bool:
+    """Turn an entry's raw headers into redacted ones (once; on read, not on the hot path)."""
+    raw = e.pop(RAW_HEADERS, None)
+    if raw is not None:
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+        names = {k.lower() for k, _ in headers}
+        e["missing_attribution"] = [h for h in ATTRIBUTION if h not in names]
+        e["headers"] = redact_headers(headers)
+    return True
 
-    def __init__(self, size: int) -> None:
+
+def matches(e: Mapping[str, Any], f: Mapping[str, Any]) -> bool:
+    """`e` passes the filters: method, path (exact or prefix*), code, status, since."""
+    if f.get("since") is not None and e["seq"] <= int(f["since"]):
+        return False
+    if f.get("method") and e.get("method") != str(f["method"]).upper():
+        return False
+    path = f.get("path")
+    if path:
+        p = str(path)
+        if p.endswith("*"):
+            if not str(e.get("path", "")).startswith(p[:-1]):
+                return False
+        elif e.get("path") != p:
+            return False
+    if f.get("code") is not None and e.get("code") != int(f["code"]):
+        return False
+    return not (f.get("status") is not None and e.get("status") != int(f["status"]))
+
+
+ENTRY_BYTES = 1024  # what an entry costs besides its request headers (an estimate, see bench/)
+
+
+class Journal:
+    """A bounded, thread-safe log of exchanges, queryable by sequence number and filters.
+
+    Two bounds: at most `size` entries and about `max_bytes` bytes (an entry counts its request
+    header bytes plus ENTRY_BYTES); the oldest entries go first and are counted in `dropped`.
+    """
+
+    def __init__(self, size: int, max_bytes: int = 64 * 1024 * 1024) -> None:
         self._lock = threading.Lock()
-        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self._entries: deque[dict[str, Any]] = deque()
+        self._costs: deque[int] = deque()
+        self._size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._seq = 0
         self.dropped = 0
 
     @property
     def size(self) -> int:
         """The most entries kept."""
-        return self._entries.maxlen or 0
+        return self._size
 
-    def resize(self, size: int) -> None:
-        """Keep at most `size` entries from now on (the oldest go first)."""
+    def resize(self, size: int, max_bytes: int | None = None) -> None:
+        """Keep at most `size` entries (and `max_bytes`) from now on; the oldest go first."""
         with self._lock:
-            if size != self._entries.maxlen:
-                old = list(self._entries)
-                self.dropped += max(0, len(old) - size)
-                self._entries = deque(old[-size:], maxlen=size)
+            self._size = size
+            if max_bytes is not None:
+                self.max_bytes = max_bytes
+            self._evict(0)
 
-    def add(self, entry: dict[str, Any]) -> dict[str, Any]:
+    def _evict(self, incoming: int) -> None:
+        room = 1 if incoming else 0
+        while self._entries and (
+            len(self._entries) + room > self._size or self.bytes + incoming > self.max_bytes
+        ):
+            self._entries.popleft()
+            self.bytes -= self._costs.popleft()
+            self.dropped += 1
+
+    def add(self, entry: dict[str, Any], header_bytes: int = 0) -> dict[str, Any]:
         """Append `entry` (gets a `seq`) and return it, so the caller can fill it in later."""
+        cost = ENTRY_BYTES + header_bytes
         with self._lock:
             self._seq += 1
             entry["seq"] = self._seq
-            if len(self._entries) == self._entries.maxlen:
-                self.dropped += 1
+            self._evict(cost)
             self._entries.append(entry)
+            self._costs.append(cost)
+            self.bytes += cost
         return entry
 
     def clear(self) -> None:
-        """Forget every entry (sequence numbers keep growing)."""
+        """Forget every entry (sequence numbers keep growing) and give the memory back."""
         with self._lock:
-            self._entries.clear()
+            self._entries = deque()
+            self._costs = deque()
+            self.bytes = 0
             self.dropped = 0
+        release_memory()
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        with self._lock:
-            rows = list(self._entries)
-            for e in rows:
-                raw = e.pop(RAW_HEADERS, None)
-                if raw is not None:  # on first read, not on the request's hot path
-                    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
-                    names = {k.lower() for k, _ in headers}
-                    e["missing_attribution"] = [h for h in ATTRIBUTION if h not in names]
-                    e["headers"] = redact_headers(headers)
+        rows = self.rows()
+        for e in rows:
+            ready(e)
         return iter(rows)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The entries as they are now (not yet `ready`: see `batches` for large reads)."""
+        with self._lock:
+            return list(self._entries)
 
     def query(self, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Entries matching `filters`: method, path (exact or prefix*), code, status, since."""
         f = dict(filters or {})
-        out = []
-        for e in self:
-            if "since" in f and f["since"] is not None and e["seq"] <= int(f["since"]):
-                continue
-            if f.get("method") and e.get("method") != str(f["method"]).upper():
-                continue
-            path = f.get("path")
-            if path:
-                p = str(path)
-                if p.endswith("*"):
-                    if not str(e.get("path", "")).startswith(p[:-1]):
-                        continue
-                elif e.get("path") != p:
-                    continue
-            if f.get("code") is not None and e.get("code") != int(f["code"]):
-                continue
-            if f.get("status") is not None and e.get("status") != int(f["status"]):
-                continue
-            out.append(e)
-        return out
+        return [e for e in self if matches(e, f)]
+
+    def batches(
+        self, filters: Mapping[str, Any] | None = None, size: int = 256
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Matching entries in batches of `size` (made ready batch by batch), so an async reader
+        can let the event loop run between batches: a full journal takes seconds to export."""
+        f = dict(filters or {})
+        rows = self.rows()
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            yield [e for e in batch if ready(e) and matches(e, f)]
 
     def ndjson(self, entries: Iterable[dict[str, Any]] | None = None) -> str:
         """Entries as JSON lines."""
         rows = self if entries is None else entries
-        return "".join(json.dumps(e, ensure_ascii=False, default=str) + "\n" for e in rows)
+        return "".join(dumps_text(e) + "\n" for e in rows)

@@ -11,7 +11,8 @@ from typing import Any
 
 from starlette.types import Message, Scope
 
-from nemo_mock.server.journal import RAW_HEADERS
+from nemo_mock.server.guarded_http import HEADER_BYTES, header_bytes
+from nemo_mock.server.journal import RAW_HEADERS, redact_query
 from nemo_mock.server.world import World
 
 CONTROL_PREFIX = "/_mock"
@@ -25,7 +26,7 @@ def open_entry(world: World, scope: Scope) -> dict[str, Any]:
         "rtime": time.time(),
         "method": scope["method"],
         "path": scope["path"],
-        "query": scope.get("query_string", b"").decode("latin-1"),
+        "query": redact_query(scope.get("query_string", b"")),
         "client": client[0] if client else None,
         # headers are redacted, and the missing attribution headers listed, when the journal is
         # read: not on the request's hot path
@@ -34,7 +35,8 @@ def open_entry(world: World, scope: Scope) -> dict[str, Any]:
         "code": None,
     }
     scope.setdefault("state", {})["journal_entry"] = entry
-    world.journal.add(entry)
+    size = scope.get(HEADER_BYTES)
+    world.journal.add(entry, size if size is not None else header_bytes(scope["headers"]))
     return entry
 
 

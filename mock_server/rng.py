@@ -7,7 +7,9 @@ the same requests reproduces the same ids and decisions.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import random
+import secrets
 import uuid
 from collections import Counter
 
@@ -41,3 +43,20 @@ class Ids:
         raw[6] = (raw[6] & 0x0F) | 0x40
         raw[8] = (raw[8] & 0x3F) | 0x80
         return str(uuid.UUID(bytes=bytes(raw)))
+
+
+class Secrets:
+    """Values that grant access (bearer tokens, claim tokens, media names): HMAC-SHA256 of
+    (kind, n) under a 256-bit key from `secrets`, so they cannot be guessed from the seed or from
+    each other. A new Secrets (a reset) draws a new key, so old values are never handed out again.
+    """
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+        self.counts: Counter[str] = Counter()
+
+    def hex(self, kind: str, length: int = 32) -> str:
+        """The next secret of `kind` as hex of `length` characters (max 64)."""
+        self.counts[kind] += 1
+        msg = f"{kind}\x1f{self.counts[kind]}".encode()
+        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()[:length]

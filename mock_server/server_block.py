@@ -16,13 +16,13 @@ Used by `POST /_mock/scenario`, `nemo-mock serve --scenario FILE` and the scenar
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from nemo_mock.server import strict_json
 from nemo_mock.server.faults import RuleError, parse_rule
 from nemo_mock.server.settings import Settings, SettingsError
 from nemo_mock.server.world import World
@@ -41,6 +41,8 @@ def parse_text(text: str, where: str = "scenario") -> dict[str, Any]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{where}: not valid YAML or JSON: {exc}") from exc
+    except RecursionError as exc:  # hostile nesting: a clear 400, never a crash
+        raise ScenarioError(f"{where}: nested too deeply") from exc
     if not isinstance(data, dict):
         raise ScenarioError(f"{where}: must be a mapping")
     return data
@@ -116,8 +118,8 @@ def apply_server_block(world: World, block: Mapping[str, Any]) -> None:
 def block_from_json(body: bytes) -> dict[str, Any]:
     """The server block of a JSON (or YAML) request body."""
     try:
-        doc = json.loads(body)
-    except ValueError:
+        doc = strict_json.loads(body)
+    except strict_json.StrictJsonError:
         doc = parse_text(body.decode("utf-8", "replace"), "body")
     if not isinstance(doc, dict):
         raise ScenarioError("body: must be an object")

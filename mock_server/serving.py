@@ -7,30 +7,43 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import importlib.util
+import logging
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 
+from nemo_mock.server import guarded_http
 from nemo_mock.server.app import create_app
+from nemo_mock.server.journal import redact_query
 from nemo_mock.server.settings import Settings
 from nemo_mock.server.world import World
 
 
 def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
-    """The fast configuration: uvloop and httptools when installed, no access log by default."""
+    """The fast configuration: uvloop and httptools when installed, no access log by default.
+
+    Proxy headers are trusted only from `forwarded_allow_ips` (uvicorn trusts 127.0.0.1 by
+    default, which let any local client pick its own address for the per-IP mint limit); request
+    heads are bounded in bytes and in time (guarded_http.py; with h11 only in bytes).
+    """
     fast = importlib.util.find_spec("uvloop") is not None
     httptools = importlib.util.find_spec("httptools") is not None
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop" if fast else "asyncio",
-        "http": "httptools" if httptools else "h11",
+        "http": guarded_http.protocol_class(settings.header_timeout) if httptools else "h11",
+        "h11_max_incomplete_event_size": guarded_http.MAX_HEADER_BYTES,
+        "proxy_headers": settings.forwarded_allow_ips is not None,
+        "forwarded_allow_ips": settings.forwarded_allow_ips or "",
         "access_log": settings.access_log,
         "log_level": "info" if settings.access_log else "warning",
         "lifespan": "off",
@@ -39,7 +52,26 @@ def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Co
         "backlog": 4096,
     }
     options.update(overrides)
-    return uvicorn.Config(app, **options)
+    config = uvicorn.Config(app, **options)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _RedactClaims) for f in access.filters):
+        access.addFilter(_RedactClaims())
+    return config
+
+
+class _RedactClaims(logging.Filter):
+    """The access log shows claim tokens (`?ct=`) as fingerprints, as the journal does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 2 and "ct=" in str(args[2]):
+            path, _, query = str(args[2]).partition("?")
+            record.args = (
+                *args[:2],
+                f"{path}?{redact_query(query.encode('latin-1', 'replace'))}",
+                *args[3:],
+            )
+        return True
 
 
 class _Server(uvicorn.Server):
@@ -50,6 +82,21 @@ class _Server(uvicorn.Server):
         self._on_ready = on_ready
         self.url = ""
         self.tune_gc = False
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """SIGINT and SIGTERM both stop the server gracefully, and neither is re-raised after:
+        uvicorn re-raises a captured SIGTERM, which killed the process before the final save."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)

@@ -7,6 +7,7 @@ Defaults for API facts come from contracts/facts.yaml, not from numbers restated
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -113,11 +114,17 @@ class Settings:
     render_cache_dir: str | None = None
     # the emulator itself
     journal_size: int = 10_000
+    journal_max_bytes: int = 64 * 1024 * 1024  # the journal's byte bound besides its count bound
     admin_token: str | None = None
     allow_remote_admin: bool = False
     access_log: bool = False
     state_file: str | None = None
     store: str = "memory"  # memory | sqlite:PATH | redis://HOST:PORT/DB (mock_server/stores/)
+    # secrets (tokens, claim tokens, media names) come from a per-process random key unless set
+    deterministic_secrets: bool = False
+    # trust X-Forwarded-For/-Proto only from these proxy addresses ("127.0.0.1", "*"); off if None
+    forwarded_allow_ips: str | None = None
+    header_timeout: float = 10.0  # real seconds a client has to send a whole request head
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -152,6 +159,10 @@ class Settings:
             raise SettingsError("render_max_side must be between 16 and 4096")
         if self.render_media_max_seconds <= 0:
             raise SettingsError("render_media_max_seconds must be > 0")
+        if self.journal_max_bytes < 64 * 1024:
+            raise SettingsError("journal_max_bytes must be >= 65536")
+        if self.header_timeout <= 0:
+            raise SettingsError("header_timeout must be > 0")
 
     def merged(self, overrides: Mapping[str, Any]) -> Settings:
         """A copy with `overrides` applied; values are coerced from strings; unknown names raise."""
@@ -279,8 +290,8 @@ def _to_int(value: Any) -> int:
 
 
 def _to_float(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError(value)
+    if isinstance(value, bool) or not math.isfinite(float(value)):
+        raise ValueError(value)  # NaN or Infinity would make every later answer invalid
     return float(value)
 
 

@@ -56,13 +56,14 @@ class World:
         self.settings = settings or Settings()
         self.clock = VirtualClock(self.settings.clock_start, self.settings.time_scale)
         self.clock_start = self.clock.now()  # virtual time the run began (GET /_mock/bundle)
-        self.journal = Journal(self.settings.journal_size)
+        self.journal = Journal(self.settings.journal_size, self.settings.journal_max_bytes)
         self.runtime = Runtime()
         self._clear()
 
     # -- lifecycle -------------------------------------------------------------------------
     def _clear(self) -> None:
         self.ids = rng.Ids(self.settings.seed)
+        self.secrets = rng.Secrets()  # a new key on every reset: old values never come back
         self.users: dict[str, User] = {}
         self.tokens: dict[str, Token] = {}
         self.sessions: dict[str, Session] = {}
@@ -77,7 +78,7 @@ class World:
             self.settings = settings
         self._clear()
         self.journal.clear()
-        self.journal.resize(self.settings.journal_size)
+        self.journal.resize(self.settings.journal_size, self.settings.journal_max_bytes)
         self.clock.restore(
             self.settings.clock_start
             if self.settings.clock_start is not None
@@ -92,8 +93,11 @@ class World:
         self.settings = settings
         if settings.time_scale != old.time_scale:
             self.clock.set_time_scale(settings.time_scale)
-        if settings.journal_size != old.journal_size:
-            self.journal.resize(settings.journal_size)
+        if (settings.journal_size, settings.journal_max_bytes) != (
+            old.journal_size,
+            old.journal_max_bytes,
+        ):
+            self.journal.resize(settings.journal_size, settings.journal_max_bytes)
 
     def rng(self, *parts: object) -> random.Random:
         """The seeded RNG of one entity (e.g. `("turn", session_id, n)`)."""
@@ -102,6 +106,13 @@ class World:
     def now(self) -> float:
         """Virtual time."""
         return self.clock.now()
+
+    def secret(self, kind: str, length: int = 32) -> str:
+        """The next unguessable value of `kind` (tokens, claim tokens, media names); every other
+        id stays seeded. `deterministic_secrets` makes these seeded too (byte-identical reruns)."""
+        if self.settings.deterministic_secrets:
+            return self.ids.hex(kind, length)  # the seeded ids, as before the secrets key
+        return self.secrets.hex(kind, length)
 
     # -- tokens ----------------------------------------------------------------------------
     def mint_anonymous(self, client_id: str, ip: str) -> tuple[Token, User]:
@@ -141,7 +152,7 @@ class World:
     def _new_token(self, user: User, client_id: str | None, ip: str, now: float) -> Token:
         prefix = contracts.facts()["token"]["prefix"]
         token = Token(
-            value=prefix + self.ids.hex("token"),
+            value=prefix + self.secret("token"),
             user_id=user.id,
             client_id=client_id,
             ip=ip,
@@ -251,7 +262,7 @@ class World:
         """A claim token for `session` (the page link carries it instead of the bearer token)."""
         prefix = contracts.facts()["claim_token"]["prefix"]
         claim = Claim(
-            value=prefix + self.ids.hex("claim"),
+            value=prefix + self.secret("claim"),
             user_id=user.id,
             session_id=session.id,
             expires_at=self.now() + self.settings.claim_ttl,
@@ -278,7 +289,7 @@ class World:
             duration=round(duration, 3),
             fails=r.random() < s.render_failure_rate,
             fail_fraction=round(r.uniform(0.2, 0.9), 3),
-            media_name=self.ids.hex("media", 24) + ".mp4",
+            media_name=self.secret("media", 24) + ".mp4",
             draft_ms=media.draft_ms(draft),
             media=dataclasses.asdict(media.spec_for(draft, session.canvas_config, s)),
         )

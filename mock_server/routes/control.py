@@ -8,24 +8,28 @@ callers that are not on loopback are refused unless `allow_remote_admin` is set.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
-import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from nemo_mock import contracts
-from nemo_mock.server import har, run_bundle, server_block, snapshot, verify
+from nemo_mock.server import har, restore, run_bundle, server_block, snapshot, strict_json, verify
 from nemo_mock.server.errors import ApiError
 from nemo_mock.server.faults import RuleError
-from nemo_mock.server.http import ok, read_json, world_of
+from nemo_mock.server.http import ok, read_body, read_json, read_json_any, world_of
 from nemo_mock.server.journal import fingerprint
 from nemo_mock.server.model import Token
 from nemo_mock.server.settings import SettingsError
 
 LOOPBACK = ("127.", "::1", "::ffff:127.", "localhost", "testclient")
+MAX_STATE_BYTES = 256 * 1024 * 1024  # PUT /_mock/state: a snapshot of up to 256 MiB
+_JSON = "application/json"
+NDJSON = "application/x-ndjson"
 FROZEN_AT_RUNTIME = (
     "host",
     "port",
@@ -34,6 +38,9 @@ FROZEN_AT_RUNTIME = (
     "state_file",
     "store",
     "seed",
+    "deterministic_secrets",
+    "forwarded_allow_ips",
+    "header_timeout",
 )
 
 
@@ -66,7 +73,19 @@ async def health(request: Request) -> Response:
     """Liveness, with the seed and the virtual time."""
     guard(request)
     world = world_of(request)
-    return ok({"status": "ok", "seed": world.settings.seed, "clock": world.clock.state()})
+    data: dict[str, Any] = {
+        "status": "ok",
+        "seed": world.settings.seed,
+        "clock": world.clock.state(),
+    }
+    saver = snapshot.autosaver_of(world)
+    if saver is not None:
+        data["autosave"] = {
+            "saves": saver.saves,
+            "pending": saver.pending,
+            "last_duration": round(saver.last_duration, 6),
+        }
+    return ok(data)
 
 
 async def reset(request: Request) -> Response:
@@ -125,6 +144,21 @@ def _filters(request: Request) -> dict[str, Any]:
     return out
 
 
+async def _encoded(
+    request: Request, encode: Callable[[dict[str, Any]], bytes], sep: bytes = b","
+) -> tuple[bytes, int]:
+    """Matching journal entries encoded and joined by `sep`, batch by batch with the event loop
+    free in between (a full journal takes seconds to encode). A bad filter answers 400 first."""
+    world = world_of(request)
+    filters = _filters(request)
+    parts, count = [], 0
+    for batch in world.journal.batches(filters):
+        parts += [encode(e) for e in batch]
+        count += len(batch)
+        await asyncio.sleep(0)
+    return sep.join(parts), count
+
+
 async def journal(request: Request) -> Response:
     """GET: entries (filters: method, path or prefix*, code, status, since). DELETE: clear."""
     guard(request)
@@ -132,26 +166,25 @@ async def journal(request: Request) -> Response:
     if request.method == "DELETE":
         world.journal.clear()
         return ok({"cleared": True})
-    entries = world.journal.query(_filters(request))
-    return ok({"entries": entries, "count": len(entries), "dropped": world.journal.dropped})
+    entries, count = await _encoded(request, strict_json.dumps)
+    tail = b'],"count":%d,"dropped":%d}}' % (count, world.journal.dropped)
+    body = b'{"code":0,"message":"success","data":{"entries":[' + entries + tail
+    return Response(body, 200, None, _JSON)
 
 
 async def journal_ndjson(request: Request) -> Response:
     """The journal as JSON lines (same filters)."""
     guard(request)
-    world = world_of(request)
-    text = world.journal.ndjson(world.journal.query(_filters(request)))
-    return PlainTextResponse(text, media_type="application/x-ndjson")
+    lines, count = await _encoded(request, strict_json.dumps, b"\n")
+    return Response(lines + b"\n" if count else b"", 200, None, NDJSON)
 
 
 async def journal_har(request: Request) -> Response:
     """The journal as HAR 1.2 (same filters)."""
     guard(request)
-    world = world_of(request)
-    doc = har.to_har(
-        world.journal.query(_filters(request)), request.headers.get("host", "127.0.0.1")
-    )
-    return JSONResponse(doc)
+    host = request.headers.get("host", "127.0.0.1")
+    entries, _ = await _encoded(request, lambda e: strict_json.dumps(har.har_entry(e, host)))
+    return Response(har.har_bytes([entries] if entries else []), 200, None, _JSON)
 
 
 async def openapi_json(request: Request) -> Response:
@@ -161,16 +194,6 @@ async def openapi_json(request: Request) -> Response:
 
 
 # -- faults ------------------------------------------------------------------------------------
-async def _json_any(request: Request) -> Any:
-    body = await request.body()
-    if not body.strip():
-        raise ApiError(400, "A JSON body is required.")
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"Body is not valid JSON: {exc}") from exc
-
-
 def _rule_error(exc: RuleError) -> ApiError:
     return ApiError(400, f"Bad fault rule: {exc}", {"field": exc.field})
 
@@ -185,7 +208,7 @@ async def faults(request: Request) -> Response:
         world.faults.clear()
         return ok({"removed": removed})
     if request.method == "POST":
-        body = await _json_any(request)
+        body = await read_json_any(request)
         many = isinstance(body, list) or (isinstance(body, dict) and "rules" in body)
         items = body if isinstance(body, list) else body.get("rules") if many else [body]
         if not isinstance(items, list):
@@ -325,13 +348,15 @@ async def state(request: Request) -> Response:
     guard(request)
     world = world_of(request)
     if request.method == "PUT":
-        body = await read_json(request)
-        try:
-            snapshot.restore_world(world, body)
-        except snapshot.SnapshotError as exc:
-            raise ApiError(400, str(exc)) from exc
+        raw = await read_body(request, MAX_STATE_BYTES)
+        try:  # parsed and validated in a worker thread: the event loop keeps serving
+            parsed = await asyncio.to_thread(restore.parse_bytes, raw, "body")
+        except restore.SnapshotError as exc:
+            raise ApiError(400, f"Not restored (nothing changed): {exc}") from exc
+        restore.apply(world, parsed)
         return ok({"restored": True, "clock": world.clock.state()})
-    return ok(snapshot.dump_world(world))
+    data = await snapshot.snapshot_bytes_async(world)
+    return Response(b'{"code":0,"message":"success","data":' + data + b"}", 200, None, _JSON)
 
 
 async def bundle(request: Request) -> Response:
@@ -345,7 +370,7 @@ async def scenario_(request: Request) -> Response:
     guard(request)
     world = world_of(request)
     try:
-        block = server_block.block_from_json(await request.body())
+        block = server_block.block_from_json(await read_body(request))
         server_block.apply_server_block(world, block)
     except server_block.ScenarioError as exc:
         raise ApiError(400, str(exc)) from exc

@@ -27,6 +27,51 @@ from nemo_mock.server.model import Render
 
 _MEDIA_NAME = re.compile(r"^[0-9a-f]{24}\.mp4$")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+MAX_TRACKS = 100  # ASSUMPTION (contracts/README.md): a submitted draft has at most 100 tracks
+MAX_SEGMENTS = 10_000  # ... and at most 10,000 segments in all
+
+
+MAX_MS = 10**12  # a timeline of ~31 years: anything longer is a wrong value, not a film
+
+
+def _ms(value: object) -> bool:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    return 0 <= value <= MAX_MS
+
+
+def draft_problem(draft: dict[str, object]) -> str | None:
+    """What is wrong with the documented fields of a submitted draft (t, tt, sg, st, d), if any."""
+    if draft.get("d") is not None and not _ms(draft["d"]):
+        return "`draft.d` must be a duration in ms (an integer from 0 to 10^12)."
+    tracks = draft.get("t")
+    if tracks is None:
+        return None
+    if not isinstance(tracks, list):
+        return "`draft.t` must be a list of tracks."
+    if len(tracks) > MAX_TRACKS:
+        return f"`draft.t` has {len(tracks)} tracks; at most {MAX_TRACKS}."
+    segments = 0
+    for i, track in enumerate(tracks):
+        if not isinstance(track, dict):
+            return f"`draft.t[{i}]` must be an object."
+        if "tt" in track and (not isinstance(track["tt"], int) or isinstance(track["tt"], bool)):
+            return f"`draft.t[{i}].tt` must be an integer track type."
+        sg = track.get("sg")
+        if sg is None:
+            continue
+        if not isinstance(sg, list):
+            return f"`draft.t[{i}].sg` must be a list of segments."
+        segments += len(sg)
+        if segments > MAX_SEGMENTS:
+            return f"The draft has more than {MAX_SEGMENTS} segments."
+        for j, seg in enumerate(sg):
+            if not isinstance(seg, dict):
+                return f"`draft.t[{i}].sg[{j}]` must be an object."
+            for key in ("st", "d"):
+                if seg.get(key) is not None and not _ms(seg[key]):
+                    return f"`draft.t[{i}].sg[{j}].{key}` must be ms (an integer from 0 to 10^12)."
+    return None
 
 
 async def submit(request: Request) -> Response:
@@ -50,6 +95,9 @@ async def submit(request: Request) -> Response:
     draft = body.get("draft")
     if not isinstance(draft, dict):
         raise ApiError(400, "`draft` must be the session's draft object.")
+    problem = draft_problem(draft)
+    if problem is not None:
+        raise ApiError(400, problem)
     world = world_of(request)
     session = session_of(request, user, session_id)
     if not contracts.has_content(draft):

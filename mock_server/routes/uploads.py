@@ -24,6 +24,13 @@ from nemo_mock.server.settings import Settings
 FILE_FIELDS = ("files", "file")
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers on top of the files themselves
 DRAIN_LIMIT = 1024 * 1024 * 1024  # read at most this much of a refused body before giving up
+# ASSUMPTION (contracts/README.md, limits): the vendor documents none of these; each bounds
+# memory or work a single client could otherwise grow without end
+MAX_URLS = 100  # URLs in one JSON upload
+MAX_URL_LENGTH = 2048  # characters of one URL
+MAX_PARTS = 100  # parts of one multipart body
+MAX_PART_HEADER_BYTES = 16 * 1024  # header bytes of one multipart part
+MAX_FILES_PER_SESSION = 1000  # entries of a session's video_infos
 
 
 def media_type(filename: str) -> str:
@@ -54,6 +61,7 @@ class _Collector:
     limit: int
     parts: list[_Part] = field(default_factory=list)
     error: ApiError | None = None
+    _header_bytes: int = 0
     _field: bytes = b""
     _value: bytes = b""
     _headers: dict[bytes, bytes] = field(default_factory=dict)
@@ -69,10 +77,20 @@ class _Collector:
         }
 
     def _add(self, attr: str, data: bytes) -> None:
+        self._header_bytes += len(data)
+        if self._header_bytes > MAX_PART_HEADER_BYTES:
+            if self.error is None:
+                self.error = ApiError(
+                    400, f"A multipart part has more than {MAX_PART_HEADER_BYTES} header bytes."
+                )
+            return
         setattr(self, attr, getattr(self, attr) + data)
 
     def _begin(self) -> None:
         self._headers = {}
+        self._header_bytes = 0
+        if len(self.parts) >= MAX_PARTS and self.error is None:
+            self.error = ApiError(400, f"At most {MAX_PARTS} parts in one multipart upload.")
         self.parts.append(_Part())
 
     def _header_end(self) -> None:
@@ -131,6 +149,10 @@ async def upload(request: Request) -> Response:
         await _drain(request)
         raise
     world = world_of(request)
+    if len(session.video_infos) + len(items) > MAX_FILES_PER_SESSION:
+        raise ApiError(
+            400, f"A session holds at most {MAX_FILES_PER_SESSION} files: start a new session."
+        )
     files, infos = [], list(session.video_infos)
     for filename, kind, size, source in items:
         file_id = "file_" + world.ids.hex("file", 20)
@@ -189,6 +211,10 @@ def _urls(body: dict[str, Any]) -> list[tuple[str, str, int, str | None]]:
     urls = body.get("urls")
     if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
         raise ApiError(400, "`urls` must be a non-empty list of URLs.")
+    if len(urls) > MAX_URLS:
+        raise ApiError(400, f"`urls` has {len(urls)} entries; at most {MAX_URLS} per upload.")
+    if any(len(u) > MAX_URL_LENGTH for u in urls):
+        raise ApiError(400, f"A URL is longer than {MAX_URL_LENGTH} characters.")
     if body.get("source_type", "url") != "url":
         raise ApiError(400, "`source_type` must be 'url'.")
     out = []
