@@ -55,9 +55,13 @@ class Spec:
         return self.frames / self.fps
 
     def key(self) -> str:
-        """Content hash: the cache's file name."""
-        raw = json.dumps([VERSION, asdict(self)], sort_keys=True).encode()
-        return hashlib.sha256(raw).hexdigest()[:32]
+        """Content hash: the cache's file name (computed once per spec: every poll asks)."""
+        known: str | None = self.__dict__.get("_key")
+        if known is None:
+            raw = json.dumps([VERSION, asdict(self)], sort_keys=True).encode()
+            known = hashlib.sha256(raw).hexdigest()[:32]
+            object.__setattr__(self, "_key", known)  # not a field: equality and hash ignore it
+        return known
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Spec:
@@ -180,6 +184,9 @@ class MediaCache:
         self.directory = Path(directory)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._drawn: set[str] = set()  # file names known to exist: a poll need not stat them
+        #: each job's spec, parsed once (id(render) -> (render, spec)); see renders.spec_cached
+        self.specs: dict[int, tuple[Any, Spec]] = {}
 
     def path(self, spec: Spec) -> Path:
         """Where `spec`'s file lives (drawn or not)."""
@@ -188,7 +195,12 @@ class MediaCache:
     def ready(self, spec: Spec) -> Path | None:
         """The file when it is drawn, else None (never blocks)."""
         path = self.path(spec)
-        return path if path.exists() else None
+        if path.name in self._drawn:
+            return path
+        if path.exists():
+            self._drawn.add(path.name)
+            return path
+        return None
 
     def ensure(self, spec: Spec) -> Path:
         """The file, drawn now if needed (blocking: call it from a worker thread)."""

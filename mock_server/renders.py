@@ -50,14 +50,27 @@ def cache_of(world: World) -> MediaCache:
     return world.runtime.media
 
 
+def spec_cached(world: World, render: Render) -> Spec:
+    """`spec_of`, parsed once per job (a job's spec never changes once submitted)."""
+    cache = cache_of(world)
+    hit = cache.specs.get(id(render))
+    if hit is not None and hit[0] is render:
+        spec: Spec = hit[1]
+        return spec
+    spec = spec_of(render, world.settings)
+    if render.media:  # a job kept without a spec follows the settings: not cached
+        cache.specs[id(render)] = (render, spec)
+    return spec
+
+
 def media_ready(world: World, render: Render) -> Path | None:
     """The drawn MP4 of `render`, or None when it is not drawn yet (never blocks)."""
-    return cache_of(world).ready(spec_of(render, world.settings))
+    return cache_of(world).ready(spec_cached(world, render))
 
 
 async def media_path(world: World, render: Render) -> Path:
     """The MP4 of `render`, drawn in a worker thread when needed (the event loop keeps going)."""
-    spec = spec_of(render, world.settings)
+    spec = spec_cached(world, render)
     cache = cache_of(world)
     ready = cache.ready(spec)
     if ready is not None:

@@ -144,3 +144,20 @@ def test_a_draft_without_d_uses_its_last_segment_end() -> None:
     """`d` missing: the draft lasts until its last segment ends."""
     draft = {"t": [{"tt": 0, "sg": [{"st": 1000, "d": 1500}]}]}
     assert spec_for(draft, {}, Settings()).frames == 25
+
+
+def test_a_specs_cached_key_leaves_equality_and_the_file_name_alone(tmp_path: Path) -> None:
+    """Polls reuse a spec's content hash; a fresh parse of the same spec names the same file."""
+    from dataclasses import asdict
+
+    from nemo_mock.server.media import MediaCache, Spec
+
+    draft = {"t": [{"tt": 0, "sg": [{"st": 0, "d": 3000}]}]}
+    first = spec_for(draft, {}, Settings())
+    key = first.key()
+    again = Spec.from_dict(asdict(first))
+    assert again == first and hash(again) == hash(first) and again.key() == key
+    cache = MediaCache(tmp_path)
+    assert cache.ready(first) is None  # not drawn: a poll must not claim it is
+    drawn = cache.ensure(first)
+    assert cache.ready(again) == drawn and drawn.name == f"{key}.mp4"
