@@ -29,24 +29,40 @@ def route(path: str, endpoint: Any, methods: list[str]) -> Route:
 
 
 def api_routes() -> list[BaseRoute]:
-    """The emulated API (paths as in contracts/openapi.yaml); the polled routes come first."""
-    return [
-        route("/api/credits/balance/simple", sessions.credits_balance, methods=["GET"]),
-        route(
-            "/api/state/nemo_agent/me/{session_id}/latest", sessions.session_state, methods=["GET"]
-        ),
-        route("/api/render/proxy/lambda/{render_id}", render.status, methods=["GET"]),
-        route("/run_sse", agent.run_sse, methods=["POST"]),
-        route("/api/auth/anonymous-token", auth.anonymous_token, methods=["POST"]),
-        route("/api/auth/claim-token", auth.claim_token, methods=["POST"]),
-        route("/workspace/claim", auth.claim_page, methods=["GET"]),
-        route("/api/tasks/me/with-session/nemo_agent", sessions.create_session, methods=["POST"]),
-        route("/api/upload-video/nemo_agent/me/{session_id}", uploads.upload, methods=["POST"]),
-        route("/api/render/proxy/lambda", render.submit, methods=["POST"]),
-        route("/api/render/proxy/{render_id}/download", render.download, methods=["GET"]),
-        route("/media/renders/{name}", render.media, methods=["GET"]),
-        route("/openapi.json", openapi_json, methods=["GET"]),
+    """The emulated API, each route at the path and method contracts/openapi.yaml gives its
+    operationId (the paths are written once, there); the polled routes come first."""
+    endpoints: list[tuple[str, Any]] = [
+        ("creditsBalance", sessions.credits_balance),
+        ("sessionState", sessions.session_state),
+        ("renderStatus", render.status),
+        ("runSse", agent.run_sse),
+        ("anonymousToken", auth.anonymous_token),
+        ("claimToken", auth.claim_token),
+        ("claimPage", auth.claim_page),
+        ("createSession", sessions.create_session),
+        ("upload", uploads.upload),
+        ("renderSubmit", render.submit),
+        ("renderDownload", render.download),
+        ("media", render.media),
+        ("openapiJson", openapi_json),
     ]
+    routes: list[BaseRoute] = []
+    for operation_id, endpoint in endpoints:
+        path, methods = _operation(operation_id)
+        routes.append(route(path, endpoint, methods=methods))
+    return routes
+
+
+def _operation(operation_id: str) -> tuple[str, list[str]]:
+    """(path, [METHOD]) of an operation of contracts/openapi.yaml."""
+    path = contracts.openapi_path(operation_id)
+    item = contracts.openapi()["paths"][path]
+    methods = [
+        method.upper()
+        for method, op in item.items()
+        if isinstance(op, dict) and op.get("operationId") == operation_id
+    ]
+    return path, methods
 
 
 def control_routes() -> list[BaseRoute]:

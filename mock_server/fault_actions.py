@@ -11,17 +11,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from functools import cache
 from typing import Any
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nemo_mock import contracts
 from nemo_mock.server import strict_json
 from nemo_mock.server.errors import ApiError, error_response
 from nemo_mock.server.faults import Applied
 from nemo_mock.server.world import World, render_key
 
-RENDER_POLL = re.compile(r"^/api/render/proxy/lambda/([^/]+)$")
+
+@cache
+def render_poll() -> re.Pattern[str]:
+    """The render-status path of contracts/openapi.yaml, capturing the render id."""
+    head, _, tail = contracts.openapi_path("renderStatus").partition("{render_id}")
+    return re.compile("^" + re.escape(head) + "([^/]+)" + re.escape(tail) + "$")
+
+
 _DROP_WAIT = 2.0  # real seconds to wait for the server to notice the closed socket
 
 
@@ -65,7 +74,7 @@ class FaultedExchange:
             scope["state"]["turn_overrides"] = _turn_overrides(turn)
         render = by_type.get("render_fail") or by_type.get("render_stall")
         if render is not None and scope["method"] == "GET":
-            m = RENDER_POLL.match(scope["path"])
+            m = render_poll().match(scope["path"])
             render.record["effect"] = self._mark_render(
                 headers, m.group(1) if m else None, render.type
             )
