@@ -12,6 +12,7 @@ import gc
 import importlib.util
 import logging
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -133,15 +134,19 @@ def raise_open_file_limit() -> int:
 
 
 def serve(
-    settings: Settings, world: World | None = None, on_ready: Callable[[str], None] | None = None
+    settings: Settings,
+    world: World | None = None,
+    on_ready: Callable[[str], None] | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
-    """Serve in the foreground until Ctrl-C / SIGTERM (uvicorn stops gracefully, bounded)."""
+    """Serve in the foreground until Ctrl-C / SIGTERM (uvicorn stops gracefully, bounded);
+    on `sockets` already listening when given (a worker of `serve --workers N`)."""
     raise_open_file_limit()  # a process of its own: thousands of streams need descriptors
     world = world or World(settings)
     server = _Server(uvicorn_config(create_app(settings, world), settings), on_ready)
     server.tune_gc = True  # a process of its own: safe to tune the collector
     try:
-        server.run()
+        server.run(sockets=sockets)
     finally:
         _save_state(world)
 

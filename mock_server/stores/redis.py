@@ -1,111 +1,155 @@
-"""`redis://HOST:PORT/DB`: rows in Redis hashes (one per kind), each batch one MULTI/EXEC.
+"""`redis://HOST:PORT/DB`: one world shared by every emulator process that opens the database.
 
-Durable across emulator restarts (the rows live in the Redis server; how the server itself
-persists them is its own configuration: `appendonly yes` for kill -9 of Redis too). One emulator
-process owns a database at a time, like `sqlite:` (each keeps the state in memory, so a second
-would diverge): the owner holds a lease, `nemo:owner`, set with NX, renewed by a thread every
-LEASE_MS / 3 and dropped on close, both by Lua scripts that act only while the lease is still its
-own. After a kill -9 the lease lapses within LEASE_MS. Several workers sharing one world through
-Redis are not built yet (README "Keeping state").
+The rows live in hashes (`nemo:<kind>`, one per kind), so a process that joins (or restarts)
+loads the whole world in one round trip. Every process also keeps the world in memory, and keeps
+it current from the change stream `nemo:changes`: each batch a process commits is one entry there.
+
+Writes are serialised by one lock, `nemo:lock` (SET NX PX with a token of the holder's own):
+a process takes it, catches up with the stream, runs the request (or the turn step) that
+changes state, then commits its batch and drops the lock in one Lua script (`_COMMIT`), which
+refuses a batch whose lock is no longer its own. So credits freeze/consume/release, the mint
+limits, the fault counters and id counters are read-modify-write under one atomic commit, in the
+order the lock was granted. Reads take no lock: they catch up with the stream first (one
+XRANGE), so a client that wrote through one process and reads through another sees its write.
+
+How the server itself persists the data is its own configuration (`appendonly yes` survives a
+kill -9 of Redis too). See mock_server/stores/shared.py for the process side.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
+import re
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
 from nemo_mock.server.stores.base import KINDS, Row, StoreError, check_kinds
 
-PREFIX = "nemo:"
-OWNER = PREFIX + "owner"
-LEASE_MS = 15_000
-# compare-and-extend / compare-and-delete: only the process whose id is in the lease touches it
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+PREFIX = "nemo:"  # of every key; `?prefix=` in the URL changes it (several worlds, one database)
+LOCK_MS = 30_000  # a holder that died leaves the lock to the others within this
+STREAM_MAX = 100_000  # change batches kept (a process further behind reloads the whole world)
+
+# acquire: the lock if free, and in the same step the batches committed after ARGV[3]
+_ACQUIRE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, redis.call('XRANGE', KEYS[2], '(' .. ARGV[3], '+')}
 end
-return 0
+return {0, {}}
+"""
+# commit: only while the lock is ours; rows into the hashes, the batch onto the stream
+_COMMIT = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('NOLOCK the lock is no longer held by this process')
+end
+local i = 4
+local nclear = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nclear do redis.call('DEL', ARGV[i]); i = i + 1 end
+local ndel = tonumber(ARGV[i]); i = i + 1
+for _ = 1, ndel do redis.call('HDEL', ARGV[i], ARGV[i + 1]); i = i + 2 end
+local nput = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nput do redis.call('HSET', ARGV[i], ARGV[i + 1], ARGV[i + 2]); i = i + 3 end
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'b', ARGV[i])
+if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
+return id
 """
 _RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
 
-def _key(kind: str) -> str:
-    return PREFIX + kind
+class Keys:
+    """The names of one shared world's keys."""
+
+    def __init__(self, prefix: str = PREFIX) -> None:
+        self.prefix = prefix
+        self.lock = prefix + "lock"  # the write lock
+        self.changes = prefix + "changes"  # the change stream
+        self.journal = {  # the journal (shared_journal.py)
+            name: prefix + "j" + name
+            for name in ("seq", "log", "order", "cost", "bytes", "dropped")
+        }
+        self.turns = prefix + "turns:"  # + session id: the session's turn queue
+        self.alive = prefix + "alive:"  # + process id: that process is running
+
+    def kind(self, kind: str) -> str:
+        """The hash holding the rows of `kind`."""
+        return self.prefix + kind
+
+
+_PREFIX_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def parse_url(url: str) -> tuple[str, int, int, str]:
+    """(host, port, db, key prefix) of a redis:// URL; StoreError when it is not one."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise StoreError(f"{url}: expected redis://HOST:PORT/DB[?prefix=NAME]")
+    try:
+        db = int(parts.path.strip("/") or 0)
+        port = parts.port or 6379
+    except ValueError as exc:
+        raise StoreError(f"{url}: the port and the database must be numbers") from exc
+    prefix = parse_qs(parts.query).get("prefix", [PREFIX])[-1]
+    if not _PREFIX_RE.fullmatch(prefix):
+        raise StoreError(f"{url}: prefix must be 1-64 of A-Z a-z 0-9 _ . : -")
+    return parts.hostname, port, db, prefix
+
+
+def connect(url: str, timeout: float = 10.0) -> Any:
+    """A redis-py client for `url`, checked with a PING (StoreError when it cannot be had)."""
+    try:
+        import redis
+    except ImportError as exc:
+        raise StoreError(
+            "redis:// needs redis-py: pip install 'nemo-mock[redis]' (and a redis-server)"
+        ) from exc
+    host, port, db, _prefix = parse_url(url)
+    client = redis.Redis(host=host, port=port, db=db, socket_timeout=timeout)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        raise StoreError(f"{url}: Redis does not answer ({exc})") from exc
+    return client
 
 
 class RedisStore:
-    """Rows in the hashes `nemo:<kind>` of one Redis database."""
+    """Rows in the hashes `nemo:<kind>`; batches on the stream `nemo:changes`; one write lock."""
 
     durable = True
+    shared = True  # several processes share this world (mock_server/stores/shared.py)
 
     def __init__(self, url: str) -> None:
-        try:
-            import redis
-        except ImportError as exc:
-            raise StoreError(
-                "redis:// needs redis-py: pip install 'nemo-mock[redis]' (and a redis-server)"
-            ) from exc
-        parts = urlsplit(url)
-        if not parts.hostname:
-            raise StoreError(f"{url}: expected redis://HOST:PORT/DB")
-        try:
-            db = int(parts.path.strip("/") or 0)
-        except ValueError as exc:
-            raise StoreError(f"{url}: the database must be a number") from exc
         self.url = url
-        self._redis = redis.Redis(
-            host=parts.hostname, port=parts.port or 6379, db=db, socket_timeout=10.0
-        )
-        self._id = f"{uuid.uuid4().hex}"
-        try:
-            self._redis.ping()
-            owned = self._redis.set(OWNER, self._id, nx=True, px=LEASE_MS)
-        except redis.RedisError as exc:
-            self._redis.close()
-            raise StoreError(f"{url}: Redis does not answer ({exc})") from exc
-        if not owned:
-            self._redis.close()
-            raise StoreError(
-                f"{url} is in use by another emulator process (its lease lapses within "
-                f"{LEASE_MS // 1000} s after it stops)"
-            )
-        self._renew = self._redis.register_script(_RENEW)
-        self._release = self._redis.register_script(_RELEASE)
-        self._stop = threading.Event()
-        self._renewer = threading.Thread(
-            target=self._keep_lease, name="nemo-mock-redis-lease", daemon=True
-        )
-        self._renewer.start()
+        self.keys = Keys(parse_url(url)[3])
+        self.redis = connect(url)
+        self.owner = uuid.uuid4().hex  # this process, in lock tokens and batches
+        self._n = 0
+        self.token: str | None = None  # the lock token while this process holds the lock
+        self.last_id = "0-0"  # the last change batch this process has applied (or written)
+        self.unlocked: Callable[[list[Row], list[tuple[str, str]], list[str]], None] | None = None
+        self._acquire = self.redis.register_script(_ACQUIRE)
+        self._commit = self.redis.register_script(_COMMIT)
+        self._release = self.redis.register_script(_RELEASE)
 
-    def _keep_lease(self) -> None:
-        import redis
-
-        while not self._stop.wait(LEASE_MS / 3000):
-            try:
-                self._renew(keys=[OWNER], args=[self._id, LEASE_MS])
-            except redis.RedisError:  # Redis away for a moment: the next round tries again
-                continue
-
+    # -- the Store protocol ----------------------------------------------------------------
     def load(self) -> dict[str, dict[str, Any]]:
-        """Every row: kind -> key -> value (one round trip)."""
-        pipe = self._redis.pipeline(transaction=True)
+        """Every row, and (atomically with them) the position in the change stream."""
+        pipe = self.redis.pipeline(transaction=True)
         for kind in KINDS:
-            pipe.hgetall(_key(kind))
+            pipe.hgetall(self.keys.kind(kind))
+        pipe.xrevrange(self.keys.changes, count=1)
+        *tables, last = pipe.execute()
         out: dict[str, dict[str, Any]] = {}
-        for kind, rows in zip(KINDS, pipe.execute(), strict=True):
+        for kind, rows in zip(KINDS, tables, strict=True):
             if rows:
                 out[kind] = {k.decode(): orjson.loads(v) for k, v in rows.items()}
+        self.last_id = last[0][0].decode() if last else "0-0"
         return out
 
     def write(
@@ -114,28 +158,100 @@ class RedisStore:
         deletes: Iterable[tuple[str, str]] = (),
         clear: Iterable[str] = (),
     ) -> None:
-        """One MULTI/EXEC: DEL the cleared kinds, HDEL the deletes, HSET the puts."""
+        """Commit one batch: under the lock this process holds, or through `unlocked` (set by
+        `shared.Shared`: lock, catch up, commit) when it holds none."""
         puts, deletes, clear = list(puts), list(deletes), list(clear)
-        check_kinds([*clear, *(k for k, _ in deletes), *(k for k, _, _ in puts)])
-        pipe = self._redis.pipeline(transaction=True)
-        for kind in clear:
-            pipe.delete(_key(kind))
-        for kind, key in deletes:
-            pipe.hdel(_key(kind), key)
-        by_kind: dict[str, dict[Any, Any]] = {}  # redis-py types its mapping invariantly
-        for kind, key, value in puts:
-            by_kind.setdefault(kind, {})[key] = orjson.dumps(value)
-        for kind, mapping in by_kind.items():
-            pipe.hset(_key(kind), mapping=mapping)
-        if len(pipe):
-            pipe.execute()
+        if self.token is None and self.unlocked is not None:
+            self.unlocked(puts, deletes, clear)
+        else:
+            self.commit(puts, deletes, clear, release=False)
 
     def close(self) -> None:
-        """Drop the lease (if still ours) and close the connection pool."""
-        import redis
+        """Drop the lock if held, close the connection pool (the rows stay)."""
+        self.release()
+        self.redis.close()
 
-        self._stop.set()
-        self._renewer.join(10.0)
-        with contextlib.suppress(redis.RedisError):  # unreachable: the lease lapses by itself
-            self._release(keys=[OWNER], args=[self._id])
-        self._redis.close()
+    # -- the lock and the stream -----------------------------------------------------------
+    def try_lock(self) -> list[tuple[str, dict[str, Any]]] | None:
+        """Take the lock if free: the batches committed since `last_id` (None: not taken)."""
+        self._n += 1
+        token = f"{self.owner}:{self._n}"
+        got, entries = self._acquire(
+            keys=[self.keys.lock, self.keys.changes], args=[token, LOCK_MS, self.last_id]
+        )
+        if not got:
+            return None
+        self.token = token
+        return _batches(entries)
+
+    def lock(self, timeout: float = LOCK_MS / 1000 + 5) -> list[tuple[str, dict[str, Any]]]:
+        """Take the lock, waiting for it (blocking; for code off the event loop)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.0005
+        while True:
+            batches = self.try_lock()
+            if batches is not None:
+                return batches
+            if time.monotonic() > deadline:
+                raise StoreError(f"{self.url}: the write lock was not free within {timeout:g} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+
+    def release(self) -> None:
+        """Drop the lock if this process holds it."""
+        if self.token is not None:
+            token, self.token = self.token, None
+            self._release(keys=[self.keys.lock], args=[token])
+
+    def changes(self) -> list[tuple[str, dict[str, Any]]]:
+        """The batches committed since `last_id` (one round trip; usually none)."""
+        return _batches(self.redis.xrange(self.keys.changes, min="(" + self.last_id))
+
+    def trimmed_past(self) -> bool:
+        """The batch this process applied last is no longer on the stream (it fell more than
+        STREAM_MAX batches behind): batches may be missing, the caller reloads the whole world."""
+        if self.last_id == "0-0":
+            return False
+        return not self.redis.xrange(self.keys.changes, min=self.last_id, max=self.last_id, count=1)
+
+    def commit(
+        self, puts: list[Row], deletes: list[tuple[str, str]], clear: list[str], release: bool
+    ) -> str:
+        """Write one batch under the lock (and drop the lock when `release`); its stream id."""
+        check_kinds([*clear, *(k for k, _ in deletes), *(k for k, _, _ in puts)])
+        if self.token is None:
+            raise StoreError("commit without the write lock")
+        args: list[Any] = [self.token, "1" if release else "0", STREAM_MAX, len(clear)]
+        args += [self.keys.kind(kind) for kind in clear]
+        args.append(len(deletes))
+        for kind, key in deletes:
+            args += [self.keys.kind(kind), key]
+        args.append(len(puts))
+        encoded = []
+        for kind, key, value in puts:
+            raw = orjson.dumps(value)
+            args += [self.keys.kind(kind), key, raw]
+            encoded.append([kind, key, orjson.Fragment(raw)])
+        batch = {"o": self.owner, "c": clear, "d": deletes, "p": encoded}
+        args.append(orjson.dumps(batch))
+        try:
+            stream_id = self._commit(keys=[self.keys.lock, self.keys.changes], args=args)
+        finally:
+            if release:
+                self.token = None
+        self.last_id = stream_id.decode()
+        return self.last_id
+
+
+def _batches(entries: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(stream id, batch) pairs from XRANGE output."""
+    out = []
+    for raw_id, fields in entries or []:
+        if isinstance(fields, list):  # from Lua: a flat [name, value, ...] list
+            fields = dict(zip(fields[::2], fields[1::2], strict=True))
+        out.append((_text(raw_id), orjson.loads(fields[b"b"])))
+    return out
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
