@@ -177,6 +177,12 @@ def transport_of(receive: Receive) -> Any:
 async def _drop(scope: Scope, receive: Receive) -> None:
     """Close the socket without an answer (uvicorn), or raise ConnectionDropped (in-process)."""
     scope.setdefault("state", {}).setdefault("journal_entry", {})["dropped"] = True
+    await drop_connection(receive)
+
+
+async def drop_connection(receive: Receive) -> None:
+    """Close the client's connection without an answer (uvicorn), or raise ConnectionDropped
+    (in-process, where there is no socket)."""
     transport = transport_of(receive)
     if transport is None:
         raise ConnectionDropped("fault rule: connection dropped")

@@ -161,10 +161,13 @@ class RedisStore:
         """Commit one batch: under the lock this process holds, or through `unlocked` (set by
         `shared.Shared`: lock, catch up, commit) when it holds none."""
         puts, deletes, clear = list(puts), list(deletes), list(clear)
-        if self.token is None and self.unlocked is not None:
-            self.unlocked(puts, deletes, clear)
-        else:
+        if self.token is not None:
             self.commit(puts, deletes, clear, release=False)
+        elif self.unlocked is not None:
+            self.unlocked(puts, deletes, clear)
+        else:  # the store on its own (no World): one locked commit
+            self.lock()
+            self.commit(puts, deletes, clear, release=True)
 
     def close(self) -> None:
         """Drop the lock if held, close the connection pool (the rows stay)."""
@@ -255,3 +258,18 @@ def _batches(entries: Any) -> list[tuple[str, dict[str, Any]]]:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def drop_world(url: str) -> int:
+    """Delete every key of the world `url` names (its prefix); how many were deleted."""
+    client = connect(url)
+    try:
+        keys = list(client.scan_iter(match=_glob(Keys(parse_url(url)[3]).prefix) + "*", count=1000))
+        return int(client.delete(*keys)) if keys else 0
+    finally:
+        client.close()
+
+
+def _glob(text: str) -> str:
+    """`text` with the glob characters of SCAN MATCH escaped."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)

@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -59,7 +60,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=10)
 
 
-_DB = iter(range(1, 16))  # each redis store test gets a database of its own (1..15)
+def fresh_redis(base: str) -> str:
+    """A URL for an empty world of its own on the test redis-server (a key prefix of its own)."""
+    return f"{base}/0?prefix=t{uuid.uuid4().hex[:12]}:"
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -71,11 +74,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:{tmp_path / 'state.db'}"
     base: str = request.getfixturevalue("redis_url")
-    url = f"{base}/{next(_DB, 15)}"
-    store = open_store(url)
-    store.write(clear=("user", "token", "session", "render", "claim", "meta"))
-    store.close()
-    return url
+    return fresh_redis(base)
 
 
 @pytest.fixture
