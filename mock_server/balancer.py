@@ -59,7 +59,8 @@ class RoundRobin:
         url = self.upstreams[i] + scope["raw_path"].decode("latin-1")
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP]
+        # a field value's surrounding whitespace is not part of it (RFC 9110 §5.5)
+        headers = [(k, v.strip(b" \t")) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP]
 
         async def body() -> AsyncIterator[bytes]:
             while True:
@@ -76,6 +77,9 @@ class RoundRobin:
             response = await client.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             await _bad_gateway(send, f"upstream {self.upstreams[i]} did not answer: {exc}")
+            return
+        except httpx.LocalProtocolError as exc:  # a request we cannot forward as it is
+            await _bad_gateway(send, f"request not forwarded: {exc}")
             return
         except httpx.TransportError:  # the upstream dropped the connection: so do we
             await drop_connection(receive)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator, Collection
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,7 @@ class Shared:
     def __init__(self, world: World, kept: Kept, store: RedisStore) -> None:
         self.world, self.kept, self.store = world, kept, store
         self.sections = 0  # sections run (tests and the bench read it)
+        self.worker = f"{os.getpid()}.{store.owner[:6]}"  # in the journal: who served what
         self._lock: asyncio.Lock | None = None
         self._holder: asyncio.Task[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -238,6 +240,7 @@ class SharedMiddleware:
             entry = state.get("journal_entry")
             if api and entry is not None and isinstance(journal, SharedJournal):
                 close_entry(world, entry)
+                entry["worker"] = shared.worker
                 journal.push(entry)
 
         async def send_shared(message: Message) -> None:
