@@ -88,7 +88,7 @@ def _server_block(scenario: Scenario, variant: str, time_scale: float) -> dict[s
 
 
 @dataclass(frozen=True)
-class Shared:
+class SharedWorld:
     """Run every scenario against `servers` emulator servers sharing one world through `store`
     (redis://; each run gets a key prefix of its own), behind a round-robin balancer so that
     consecutive requests of the client land on different servers."""
@@ -107,7 +107,7 @@ class _Run:
         variant: str,
         time_scale: float,
         workdir: Path,
-        shared: Shared | None = None,
+        shared: SharedWorld | None = None,
     ) -> None:
         self.scenario, self.adapter, self.variant = scenario, adapter, variant
         self.time_scale = time_scale
@@ -242,7 +242,7 @@ def run_scenario(
     variant: str = "body",
     *,
     time_scale: float | None = None,
-    shared: Shared | None = None,
+    shared: SharedWorld | None = None,
 ) -> ScenarioResult:
     """Run `scenario` with `adapter` under `variant` (error_status body or http); against
     several servers sharing one world when `shared` is given."""

@@ -14,7 +14,7 @@ from nemo_mock.scenarios._model import VARIANTS
 
 if TYPE_CHECKING:
     from nemo_mock.scenarios._model import Scenario
-    from nemo_mock.scenarios._runner import Shared
+    from nemo_mock.scenarios._runner import SharedWorld
 
 SCENARIOS_HELP = """\
 Verify a client of the nemo_agent API against the scenario library.
@@ -184,9 +184,9 @@ def run_validate(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def _shared(store: str | None, workers: int | None) -> Shared:
-    """The `Shared` option of `--store`/`--workers` (ValueError saying what is wrong)."""
-    from nemo_mock.scenarios._runner import Shared
+def _shared(store: str | None, workers: int | None) -> SharedWorld:
+    """The `SharedWorld` option of `--store`/`--workers` (ValueError saying what is wrong)."""
+    from nemo_mock.scenarios._runner import SharedWorld
     from nemo_mock.server.stores import StoreError, check_url
 
     if not store or not store.startswith("redis://"):
@@ -198,7 +198,7 @@ def _shared(store: str | None, workers: int | None) -> Shared:
     count = 2 if workers is None else workers
     if count < 1:
         raise ValueError("--workers must be >= 1")
-    return Shared(store, count)
+    return SharedWorld(store, count)
 
 
 def run_run(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from nemo_mock.contract_suite.registry import PASS
 from nemo_mock.contract_suite.runner import load
 from tests.contract_suite.selfhost import emulator_target
 from tests.mock_server.stores.cluster import Cluster
-from tests.mock_server.stores.conftest import fresh_redis
+from tests.redis_server import fresh_redis
 
 SPECS = list(load().values())
 pytestmark = [pytest.mark.live, pytest.mark.slow]

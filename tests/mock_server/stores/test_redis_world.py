@@ -14,7 +14,7 @@ from nemo_mock.server.stores import detach
 from nemo_mock.server.stores import kept as kept_module
 from nemo_mock.server.stores.redis import Keys, connect, drop_world, parse_url
 from tests.conftest import Api, make_settings
-from tests.mock_server.stores.conftest import fresh_redis
+from tests.redis_server import fresh_redis
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from nemo_mock.server.stores.redis import drop_world
 from nemo_mock.server.stores.turn_queue import TurnQueue
 from nemo_mock.server.world import World
 from tests.conftest import ATTRIBUTION, make_settings
-from tests.mock_server.stores.conftest import fresh_redis
+from tests.redis_server import fresh_redis
 
 pytestmark = pytest.mark.live
 DEADLINE = 20.0  # seconds any one request may take (streams included)
