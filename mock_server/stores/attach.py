@@ -50,15 +50,15 @@ def attach(world: World, url: str) -> bool:
     if kept_of(world) is not None:
         return False
     store = open_store(url)
-    shared = isinstance(store, RedisStore)
+    shared = store if isinstance(store, RedisStore) else None
     try:
-        if shared:
-            store.lock()  # joining a shared world: nobody changes it while we load it
+        if shared is not None:
+            shared.lock()  # joining a shared world: nobody changes it while we load it
         rows = store.load()
         data = snapshot_of(rows)
         if data is not None:
             snapshot.restore_world(world, data)
-            if shared:  # the precise clock; our settings win (see `join`)
+            if shared is not None:  # the precise clock; our settings win (see `join`)
                 apply_meta(world, {k: v for k, v in rows["meta"].items() if k == "anchor"})
     except BaseException:
         store.close()
@@ -69,8 +69,8 @@ def attach(world: World, url: str) -> bool:
         setattr(world, name, getattr(world, name))  # wrapped by World.__setattr__
     if data is not None:
         kept.settle()  # memory now equals the store
-    if shared:
-        join(world, kept, store)  # commits our settings (or the whole new world) and unlocks
+    if shared is not None:
+        join(world, kept, shared)  # commits our settings (or the whole new world) and unlocks
     elif data is None:
         kept.flush()
     path = world.settings.state_file

@@ -61,7 +61,7 @@ class SharedJournal(Journal):
         self._push = client.register_script(_PUSH)
 
     # the base class keeps these as attributes; here they live in Redis
-    @property  # type: ignore[override]
+    @property
     def dropped(self) -> int:
         return int(self.redis.get(self.keys["dropped"]) or 0)
 
@@ -69,7 +69,7 @@ class SharedJournal(Journal):
     def dropped(self, value: int) -> None:
         pass
 
-    @property  # type: ignore[override]
+    @property
     def bytes(self) -> int:
         return int(self.redis.get(self.keys["bytes"]) or 0)
 
