@@ -86,7 +86,11 @@ def join(world: World, kept: Kept, store: RedisStore) -> None:
     processes of one `serve --workers N` have the same)."""
     keys = store.keys
     world.journal = SharedJournal(
-        store.redis, keys.journal, world.settings.journal_size, world.settings.journal_max_bytes
+        store.redis,
+        keys.journal,
+        world.settings.journal_size,
+        world.settings.journal_max_bytes,
+        aio=store.aio,
     )
     world.runtime.turn_queue = TurnQueue(store.redis, store.owner, keys.turns, keys.alive)
     world.runtime.turn_queue.alive()

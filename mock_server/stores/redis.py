@@ -18,6 +18,7 @@ kill -9 of Redis too). See mock_server/stores/shared.py for the process side.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -31,15 +32,47 @@ from nemo_mock.server.stores.base import KINDS, Row, StoreError, check_kinds
 
 PREFIX = "nemo:"  # of every key; `?prefix=` in the URL changes it (several worlds, one database)
 LOCK_MS = 30_000  # a holder that died leaves the lock to the others within this
+
+
+class Batches(list[tuple[str, dict[str, Any]]]):
+    """(stream id, batch) pairs in stream order; `gap`: the stream was trimmed past the last
+    batch this process applied, so some before these are missing (reload the whole world)."""
+
+    def __init__(self, items: Any = (), gap: bool = False) -> None:
+        super().__init__(items)
+        self.gap = gap
+
+
 STREAM_MAX = 100_000  # change batches kept (a process further behind reloads the whole world)
 
-# acquire: the lock if free, and in the same step the batches committed after ARGV[3]
-_ACQUIRE = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('XRANGE', KEYS[2], '(' .. ARGV[3], '+')}
+# acquire: the lock if free, and in the same step the batches committed after ARGV[3] (and,
+# when ARGV[4] is 1, the next journal number)
+_GAP = """
+local function gap(stream, last)
+  if last == '0-0' or #redis.call('XRANGE', stream, last, last) > 0 then return 0 end
+  return 1
 end
-return {0, {}}
 """
+_ACQUIRE = (
+    _GAP
+    + """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local seq = 0
+  if ARGV[4] == '1' then seq = redis.call('INCR', KEYS[3]) end
+  return {1, redis.call('XRANGE', KEYS[2], '(' .. ARGV[3], '+'), seq, gap(KEYS[2], ARGV[3])}
+end
+return {0, {}, 0, 0}
+"""
+)
+# arrive (a read): the batches committed after ARGV[1], and the next journal number if asked
+_ARRIVE = (
+    _GAP
+    + """
+local seq = 0
+if ARGV[2] == '1' then seq = redis.call('INCR', KEYS[2]) end
+return {redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+'), seq, gap(KEYS[1], ARGV[1])}
+"""
+)
 # commit: only while the lock is ours; rows into the hashes, the batch onto the stream
 _COMMIT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -133,6 +166,7 @@ class RedisStore:
         self.token: str | None = None  # the lock token while this process holds the lock
         self.last_id = "0-0"  # the last change batch this process has applied (or written)
         self.unlocked: Callable[[list[Row], list[tuple[str, str]], list[str]], None] | None = None
+        self._aio: AsyncRedis | None = None
         self._acquire = self.redis.register_script(_ACQUIRE)
         self._commit = self.redis.register_script(_COMMIT)
         self._release = self.redis.register_script(_RELEASE)
@@ -175,19 +209,45 @@ class RedisStore:
         self.redis.close()
 
     # -- the lock and the stream -----------------------------------------------------------
-    def try_lock(self) -> list[tuple[str, dict[str, Any]]] | None:
-        """Take the lock if free: the batches committed since `last_id` (None: not taken)."""
+    def _lock_call(self, incr: bool) -> tuple[str, list[str], list[Any]]:
         self._n += 1
         token = f"{self.owner}:{self._n}"
-        got, entries = self._acquire(
-            keys=[self.keys.lock, self.keys.changes], args=[token, LOCK_MS, self.last_id]
-        )
+        keys = [self.keys.lock, self.keys.changes, self.keys.journal["seq"]]
+        return token, keys, [token, LOCK_MS, self.last_id, "1" if incr else "0"]
+
+    def try_lock(self, incr: bool = False) -> Batches | None:
+        """Take the lock if free: the batches committed since `last_id` (None: not taken)."""
+        token, keys, args = self._lock_call(incr)
+        got, entries, _seq, gap = self._acquire(keys=keys, args=args)
         if not got:
             return None
         self.token = token
-        return _batches(entries)
+        return _batches(entries, gap)
 
-    def lock(self, timeout: float = LOCK_MS / 1000 + 5) -> list[tuple[str, dict[str, Any]]]:
+    async def atry_lock(self, incr: bool = False) -> tuple[Batches, int] | None:
+        """`try_lock` on the event loop's connection, with the next journal number when `incr`."""
+        token, keys, args = self._lock_call(incr)
+        got, entries, seq, gap = await self.aio().acquire(keys=keys, args=args)
+        if not got:
+            return None
+        self.token = token
+        return _batches(entries, gap), int(seq)
+
+    async def arrive(self, incr: bool) -> tuple[Batches, int]:
+        """The batches committed since `last_id`, and the next journal number when `incr`."""
+        keys = [self.keys.changes, self.keys.journal["seq"]]
+        args = [self.last_id, "1" if incr else "0"]
+        entries, seq, gap = await self.aio().arrive(keys=keys, args=args)
+        return _batches(entries, gap), int(seq)
+
+    def aio(self) -> AsyncRedis:
+        """This store's asyncio connection (and scripts) for the running event loop."""
+        loop = asyncio.get_running_loop()
+        if self._aio is None or self._aio.loop is not loop:
+            self._aio = AsyncRedis(self.url, loop)
+        return self._aio
+
+    def lock(self, timeout: float = LOCK_MS / 1000 + 5) -> Batches:
         """Take the lock, waiting for it (blocking; for code off the event loop)."""
         deadline = time.monotonic() + timeout
         delay = 0.0005
@@ -206,9 +266,10 @@ class RedisStore:
             token, self.token = self.token, None
             self._release(keys=[self.keys.lock], args=[token])
 
-    def changes(self) -> list[tuple[str, dict[str, Any]]]:
+    def changes(self) -> Batches:
         """The batches committed since `last_id` (one round trip; usually none)."""
-        return _batches(self.redis.xrange(self.keys.changes, min="(" + self.last_id))
+        batches = _batches(self.redis.xrange(self.keys.changes, min="(" + self.last_id))
+        return Batches(batches, gap=bool(batches) and self.trimmed_past())
 
     def trimmed_past(self) -> bool:
         """The batch this process applied last is no longer on the stream (it fell more than
@@ -221,6 +282,39 @@ class RedisStore:
         self, puts: list[Row], deletes: list[tuple[str, str]], clear: list[str], release: bool
     ) -> str:
         """Write one batch under the lock (and drop the lock when `release`); its stream id."""
+        args = self._commit_args(puts, deletes, clear, release)
+        try:
+            stream_id = self._commit(keys=[self.keys.lock, self.keys.changes], args=args)
+        finally:
+            if release:
+                self.token = None
+        if after(stream_id.decode(), self.last_id):  # (a read may have seen later ones)
+            self.last_id = stream_id.decode()
+        return self.last_id
+
+    async def acommit(
+        self, puts: list[Row], deletes: list[tuple[str, str]], clear: list[str], release: bool
+    ) -> str:
+        """`commit` on the event loop's connection."""
+        args = self._commit_args(puts, deletes, clear, release)
+        try:
+            stream_id = await self.aio().commit(keys=[self.keys.lock, self.keys.changes], args=args)
+        finally:
+            if release:
+                self.token = None
+        if after(stream_id.decode(), self.last_id):  # (a read may have seen later ones)
+            self.last_id = stream_id.decode()
+        return self.last_id
+
+    async def arelease(self) -> None:
+        """`release` on the event loop's connection."""
+        if self.token is not None:
+            token, self.token = self.token, None
+            await self.aio().release(keys=[self.keys.lock], args=[token])
+
+    def _commit_args(
+        self, puts: list[Row], deletes: list[tuple[str, str]], clear: list[str], release: bool
+    ) -> list[Any]:
         check_kinds([*clear, *(k for k, _ in deletes), *(k for k, _, _ in puts)])
         if self.token is None:
             raise StoreError("commit without the write lock")
@@ -237,18 +331,41 @@ class RedisStore:
             encoded.append([kind, key, orjson.Fragment(raw)])
         batch = {"o": self.owner, "c": clear, "d": deletes, "p": encoded}
         args.append(orjson.dumps(batch))
-        try:
-            stream_id = self._commit(keys=[self.keys.lock, self.keys.changes], args=args)
-        finally:
-            if release:
-                self.token = None
-        self.last_id = stream_id.decode()
-        return self.last_id
+        return args
 
 
-def _batches(entries: Any) -> list[tuple[str, dict[str, Any]]]:
-    """(stream id, batch) pairs from XRANGE output."""
-    out = []
+class AsyncRedis:
+    """An asyncio connection pool to the store's server, and the scripts, for one event loop."""
+
+    def __init__(self, url: str, loop: asyncio.AbstractEventLoop) -> None:
+        import redis.asyncio
+
+        host, port, db, _prefix = parse_url(url)
+        self.loop = loop
+        self.client = redis.asyncio.Redis(host=host, port=port, db=db, socket_timeout=10.0)
+        self.acquire = self.client.register_script(_ACQUIRE)
+        self.arrive = self.client.register_script(_ARRIVE)
+        self.commit = self.client.register_script(_COMMIT)
+        self.release = self.client.register_script(_RELEASE)
+        self.scripts: dict[str, Any] = {}  # other modules' scripts on this connection
+
+    def script(self, name: str, source: str) -> Any:
+        """A script registered on this connection once."""
+        if name not in self.scripts:
+            self.scripts[name] = self.client.register_script(source)
+        return self.scripts[name]
+
+
+def after(a: str, b: str) -> bool:
+    """Stream id `a` comes after stream id `b`."""
+    ams, _, aseq = a.partition("-")
+    bms, _, bseq = b.partition("-")
+    return (int(ams), int(aseq or 0)) > (int(bms), int(bseq or 0))
+
+
+def _batches(entries: Any, gap: Any = 0) -> Batches:
+    """(stream id, batch) pairs from XRANGE output; `gap`: batches before them are gone."""
+    out = Batches(gap=bool(gap))
     for raw_id, fields in entries or []:
         if isinstance(fields, list):  # from Lua: a flat [name, value, ...] list
             fields = dict(zip(fields[::2], fields[1::2], strict=True))

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from nemo_mock.server import snapshot
 from nemo_mock.server.journal_middleware import CONTROL_PREFIX, close_entry
 from nemo_mock.server.stores.apply import apply_batch, apply_meta
-from nemo_mock.server.stores.redis import RedisStore, connect
+from nemo_mock.server.stores.redis import Batches, RedisStore, after, connect
 from nemo_mock.server.stores.shared_journal import SharedJournal
 from nemo_mock.server.stores.turn_queue import ALIVE_MS
 
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from nemo_mock.server.world import World
 
 log = logging.getLogger("nemo_mock")
-
-Batches = list[tuple[str, dict[str, Any]]]
 
 
 class Shared:
@@ -64,12 +62,14 @@ class Shared:
 
     def apply(self, batches: Batches, skip: Collection[tuple[str, str]] = ()) -> None:
         """Apply `batches` in order (this process's own are already applied)."""
-        if not batches:
-            return
-        if self.store.trimmed_past():
+        if batches.gap:
             self.reload()
             return
+        if not batches:
+            return
         for stream_id, batch in batches:
+            if not after(stream_id, self.store.last_id):
+                continue  # applied already (a read that arrived while this one waited)
             if batch.get("o") != self.store.owner:
                 apply_batch(self.world, self.kept, batch, skip)
             self.store.last_id = stream_id
@@ -98,18 +98,27 @@ class Shared:
         try:
             yield
         finally:
-            self.release()
+            await self.release()
 
-    async def acquire(self) -> None:
-        """Take this process's section lock, then the shared write lock; catch up."""
+    async def arrive(self, incr: bool = False) -> int:
+        """Catch up before a read (one round trip, shared with the journal number: returned
+        when `incr`)."""
+        self.follow()
+        batches, seq = await self.store.arrive(incr)
+        self.apply(batches)
+        return seq
+
+    async def acquire(self, incr: bool = False) -> int:
+        """Take this process's section lock, then the shared write lock, catching up in the
+        same round trip; the next journal number when `incr`."""
         lock = self._local_lock()
         await lock.acquire()
         try:
             delay = 0.0002
-            while (batches := self.store.try_lock()) is None:
+            while (got := await self.store.atry_lock(incr)) is None:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.01)
-            self.apply(batches)
+            self.apply(got[0])
         except BaseException:
             self.store.release()
             lock.release()
@@ -117,17 +126,25 @@ class Shared:
         self._holder = asyncio.current_task()
         self.kept.deferred = True
         self.sections += 1
+        return got[1]
 
-    def release(self) -> None:
+    async def release(self) -> None:
         """Commit what the section changed and drop the write lock (one round trip)."""
         self.kept.deferred = False
         self._holder = None
+        batch = self.kept.collect(soft=True)
         try:
-            batch = self.kept.collect(soft=True)
             if batch is None:
-                self.store.release()
+                await self.store.arelease()
             else:
-                self.store.commit(*batch, release=True)
+                await self.store.acommit(*batch, release=True)
+        except asyncio.CancelledError:  # the task is going away: finish the commit first
+            if self.store.token is not None:
+                if batch is None:
+                    self.store.release()
+                else:
+                    self.store.commit(*batch, release=True)
+            raise
         finally:
             self.store.token = None
             if self._lock is not None and self._lock.locked():
@@ -227,21 +244,19 @@ class SharedMiddleware:
         world, shared, kept = self.world, self.shared, self.shared.kept
         journal = world.journal
         api = not scope["path"].startswith(CONTROL_PREFIX)
-        shared.follow()
         holding = scope["method"] not in SAFE_METHODS or (api and len(world.faults) > 0)
-        if holding:
-            await shared.acquire()
-        else:
-            shared.catch_up()
+        seq = await (shared.acquire(incr=api) if holding else shared.arrive(incr=api))
+        if api and isinstance(journal, SharedJournal):
+            journal.reserved = seq  # taken by this request's entry, next (no await between)
         state = scope.setdefault("state", {})
         stream = pushed = False
 
-        def push() -> None:
+        async def push() -> None:
             entry = state.get("journal_entry")
             if api and entry is not None and isinstance(journal, SharedJournal):
                 close_entry(world, entry)
                 entry["worker"] = shared.worker
-                journal.push(entry)
+                await journal.apush(entry)
 
         async def send_shared(message: Message) -> None:
             nonlocal holding, stream, pushed
@@ -249,7 +264,7 @@ class SharedMiddleware:
             if kind == "http.response.start":
                 if holding:  # the answer says what changed: commit it first
                     holding = False
-                    shared.release()
+                    await shared.release()
                 elif kept.pending():
                     kept.flush()
                 stream = any(
@@ -257,19 +272,19 @@ class SharedMiddleware:
                     for k, v in message.get("headers", ())
                 )
                 if stream:
-                    push()
+                    await push()
             elif kind == "http.response.body":
                 if kept.pending():
                     kept.flush()
                 if not message.get("more_body", False) and not pushed:
                     pushed = True
-                    push()  # before the last byte: the client's next request may see it
+                    await push()  # before the last byte: the client's next request sees it
             await send(message)
 
         try:
             await self.app(scope, receive, send_shared)
         finally:
             if holding:
-                shared.release()
+                await shared.release()
             if stream or not pushed:
-                push()
+                await push()

@@ -10,13 +10,16 @@ answers `/_mock/journal` with every process's exchanges.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from nemo_mock.server.journal import ENTRY_BYTES, Journal, matches, ready
 from nemo_mock.server.strict_json import dumps
+
+if TYPE_CHECKING:
+    from nemo_mock.server.stores.redis import AsyncRedis
 
 # keys (stores/redis.py Keys.journal): seq (the counter), log (seq -> entry JSON), order (sorted
 # set of seqs), cost (seq -> bytes it counts for), bytes, dropped
@@ -52,10 +55,15 @@ class SharedJournal(Journal):
     """A Journal whose entries every process of a shared world writes and reads."""
 
     def __init__(
-        self, client: Any, keys: dict[str, str], size: int, max_bytes: int = 64 * 1024 * 1024
+        self,
+        client: Any,
+        keys: dict[str, str],
+        size: int,
+        max_bytes: int = 64 * 1024 * 1024,
+        aio: Callable[[], AsyncRedis] | None = None,
     ) -> None:
         super().__init__(size, max_bytes)
-        self.redis, self.keys = client, keys
+        self.redis, self.keys, self.aio = client, keys, aio
         self._pushed = [keys[name] for name in _PUSHED]
         self.reserved: int | None = None  # a number taken ahead (shared.SharedMiddleware)
         self._push = client.register_script(_PUSH)
@@ -80,14 +88,26 @@ class SharedJournal(Journal):
     def add(self, entry: dict[str, Any], header_bytes: int = 0) -> dict[str, Any]:
         """Number `entry` (written by `push` when its answer starts or ends)."""
         seq, self.reserved = self.reserved, None
-        entry["seq"] = int(seq if seq is not None else self.redis.incr(self.keys["seq"]))
+        entry["seq"] = int(seq if seq else self.redis.incr(self.keys["seq"]))
         entry[_COST] = ENTRY_BYTES + header_bytes
         return entry
 
     def push(self, entry: dict[str, Any]) -> None:
         """Write `entry` as it is now (the first write appends it and evicts the oldest)."""
+        if "seq" in entry:
+            self._push(keys=self._pushed, args=self._push_args(entry))
+
+    async def apush(self, entry: dict[str, Any]) -> None:
+        """`push` on the event loop's connection."""
         if "seq" not in entry:
             return
+        if self.aio is None:
+            self.push(entry)
+            return
+        script = self.aio().script("journal_push", _PUSH)
+        await script(keys=self._pushed, args=self._push_args(entry))
+
+    def _push_args(self, entry: dict[str, Any]) -> list[Any]:
         cost = entry.pop(_COST, None)
         ready(entry)
         body = {k: v for k, v in entry.items() if k != "seq"}
@@ -96,8 +116,7 @@ class SharedJournal(Journal):
         except TypeError:
             raw = dumps(body)
         first = "1" if cost is not None else "0"
-        args = [entry["seq"], raw, cost or 0, first, self.size, self.max_bytes]
-        self._push(keys=self._pushed, args=args)
+        return [entry["seq"], raw, cost or 0, first, self.size, self.max_bytes]
 
     def clear(self) -> None:
         """Forget every entry of every process (numbers keep growing)."""
