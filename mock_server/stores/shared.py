@@ -228,6 +228,17 @@ class Shared:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+LARGE_BODY = 1024 * 1024  # bytes: a body this large is read before the write lock is taken
+
+
+def _large_body(scope: Scope) -> bool:
+    """The request declares a body over LARGE_BODY, or a chunked one (size unknown)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return not value.isdigit() or int(value) > LARGE_BODY
+        if name == b"transfer-encoding":
+            return True
+    return False
 
 
 class SharedMiddleware:
@@ -244,7 +255,10 @@ class SharedMiddleware:
         world, shared, kept = self.world, self.shared, self.shared.kept
         journal = world.journal
         api = not scope["path"].startswith(CONTROL_PREFIX)
-        holding = scope["method"] not in SAFE_METHODS or (api and len(world.faults) > 0)
+        writes = scope["method"] not in SAFE_METHODS or (api and len(world.faults) > 0)
+        # a large body (an upload) is read before the lock is taken: the other processes'
+        # writes do not wait for a slow client
+        holding = writes and not _large_body(scope)
         seq = await (shared.acquire(incr=api) if holding else shared.arrive(incr=api))
         if api and isinstance(journal, SharedJournal):
             journal.reserved = seq  # taken by this request's entry, next (no await between)
@@ -259,9 +273,10 @@ class SharedMiddleware:
                 await journal.apush(entry)
 
         async def send_shared(message: Message) -> None:
-            nonlocal holding, stream, pushed
+            nonlocal holding, stream, pushed, waits
             kind = message["type"]
             if kind == "http.response.start":
+                waits = False  # (an answer before the whole body: no lock to take any more)
                 if holding:  # the answer says what changed: commit it first
                     holding = False
                     await shared.release()
@@ -281,8 +296,22 @@ class SharedMiddleware:
                     await push()  # before the last byte: the client's next request sees it
             await send(message)
 
+        waits = writes and not holding  # the lock is taken once the body has been read
+
+        async def receive_then_lock() -> Message:
+            nonlocal holding, waits
+            message = await receive()
+            ended = message["type"] != "http.request" or not message.get("more_body", False)
+            if ended and waits:
+                waits = False
+                await shared.acquire()
+                holding = True
+            return message
+
         try:
-            await self.app(scope, receive, send_shared)
+            await self.app(
+                scope, receive_then_lock if writes and not holding else receive, send_shared
+            )
         finally:
             if holding:
                 await shared.release()

@@ -346,3 +346,46 @@ def test_a_process_that_fell_behind_the_stream_reloads_the_world(
 
         detach(behind)
         drop_world(url)
+
+
+def test_a_slow_large_upload_does_not_hold_up_the_other_processes(
+    pair_of: Callable[..., Pair],
+) -> None:
+    """An upload's body (over 1 MiB) is read before the write lock is taken: while a client is
+    still sending one to `a`, a mint on `b` goes through; the upload then lands for both."""
+    p = pair_of()
+    token = p.mint(p.a, "c1").json()["data"]["token"]
+    sid = p.session(p.a, token)
+    boundary = "nemo-test-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.mp4"\r\n'
+        "Content-Type: video/mp4\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    size = 2 * 1024 * 1024
+    minted = threading.Event()
+
+    def body() -> Iterator[bytes]:
+        yield head + b"x" * 65536
+        minted.wait(DEADLINE)  # the client pauses mid-body until the other process wrote
+        yield b"x" * (size - 65536) + tail
+
+    headers = {
+        **p.auth(token),
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Length": str(len(head) + size + len(tail)),
+    }
+    result: list[httpx.Response] = []
+    up = threading.Thread(
+        target=lambda: result.append(
+            p.a.post(f"/api/upload-video/nemo_agent/me/{sid}", headers=headers, content=body())
+        )
+    )
+    up.start()
+    r = p.mint(p.b, "c2")  # would wait for the lock if the upload held it
+    assert r.json()["code"] == 0 and up.is_alive()
+    minted.set()
+    up.join(DEADLINE)
+    assert result and result[0].json()["code"] == 0, result
+    state = p.b.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=p.auth(token)).json()
+    assert "big.mp4" in str(state["data"])
