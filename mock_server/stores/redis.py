@@ -284,13 +284,10 @@ class RedisStore:
         """Write one batch under the lock (and drop the lock when `release`); its stream id."""
         args = self._commit_args(puts, deletes, clear, release)
         try:
-            stream_id = self._commit(keys=[self.keys.lock, self.keys.changes], args=args)
+            return self._committed(self._commit(keys=self._commit_keys, args=args))
         finally:
             if release:
                 self.token = None
-        if after(stream_id.decode(), self.last_id):  # (a read may have seen later ones)
-            self.last_id = stream_id.decode()
-        return self.last_id
 
     async def acommit(
         self, puts: list[Row], deletes: list[tuple[str, str]], clear: list[str], release: bool
@@ -298,12 +295,20 @@ class RedisStore:
         """`commit` on the event loop's connection."""
         args = self._commit_args(puts, deletes, clear, release)
         try:
-            stream_id = await self.aio().commit(keys=[self.keys.lock, self.keys.changes], args=args)
+            return self._committed(await self.aio().commit(keys=self._commit_keys, args=args))
         finally:
             if release:
                 self.token = None
-        if after(stream_id.decode(), self.last_id):  # (a read may have seen later ones)
-            self.last_id = stream_id.decode()
+
+    @property
+    def _commit_keys(self) -> list[str]:
+        return [self.keys.lock, self.keys.changes]
+
+    def _committed(self, raw_id: bytes) -> str:
+        """Note the stream id of this process's own batch (unless a read already saw later
+        ones); the last id applied."""
+        if after(raw_id.decode(), self.last_id):
+            self.last_id = raw_id.decode()
         return self.last_id
 
     async def arelease(self) -> None:
