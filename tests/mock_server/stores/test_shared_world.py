@@ -389,3 +389,14 @@ def test_a_slow_large_upload_does_not_hold_up_the_other_processes(
     assert result and result[0].json()["code"] == 0, result
     state = p.b.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=p.auth(token)).json()
     assert "big.mp4" in str(state["data"])
+
+
+def test_a_setting_changed_on_one_applies_on_the_other(pair_of: Callable[..., Pair]) -> None:
+    """PATCH /_mock/config {"error_status": "http"} through `a`: `b` answers a 1001 with
+    HTTP 401 from then on (the settings are part of the shared world)."""
+    p = pair_of()
+    before = p.b.get("/api/credits/balance/simple", headers=p.auth("nmv_usr_unknown"))
+    assert before.status_code == 200 and before.json()["code"] == 1001
+    assert p.a.patch("/_mock/config", json={"error_status": "http"}).json()["code"] == 0
+    after = p.b.get("/api/credits/balance/simple", headers=p.auth("nmv_usr_unknown"))
+    assert after.status_code == 401 and after.json()["code"] == 1001
