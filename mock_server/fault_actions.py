@@ -69,7 +69,8 @@ class FaultedExchange:
             elif a.type.startswith("sse_"):
                 turn.update(_turn_fields(a.action))
         if delay:
-            await self.world.clock.sleep(delay)
+            async with self.world.paused():  # (a shared world's other writers go on meanwhile)
+                await self.world.clock.sleep(delay)
         if turn:
             scope["state"]["turn_overrides"] = _turn_overrides(turn)
         render = by_type.get("render_fail") or by_type.get("render_stall")

@@ -112,6 +112,12 @@ class World:
         shared = self.runtime.shared
         return shared.section() if shared is not None else _NO_SECTION
 
+    def paused(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """`async with world.paused():` around a wait inside a request (a `delay` fault): in a
+        shared world the write lock is let go meanwhile; nothing otherwise."""
+        shared = self.runtime.shared
+        return shared.paused() if shared is not None else _NO_SECTION
+
     def rng(self, *parts: object) -> random.Random:
         """The seeded RNG of one entity (e.g. `("turn", session_id, n)`)."""
         return rng.derive(self.settings.seed, *parts)

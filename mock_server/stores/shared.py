@@ -108,6 +108,19 @@ class Shared:
         self.apply(batches)
         return seq
 
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """Inside a section: commit and let the others write while the block waits (a `delay`
+        fault), then take the lock again and catch up."""
+        if self._holder is None or self._holder is not asyncio.current_task():
+            yield
+            return
+        await self.release()
+        try:
+            yield
+        finally:
+            await self.acquire()
+
     async def acquire(self, incr: bool = False) -> int:
         """Take this process's section lock, then the shared write lock, catching up in the
         same round trip; the next journal number when `incr`."""

@@ -400,3 +400,31 @@ def test_a_setting_changed_on_one_applies_on_the_other(pair_of: Callable[..., Pa
     assert p.a.patch("/_mock/config", json={"error_status": "http"}).json()["code"] == 0
     after = p.b.get("/api/credits/balance/simple", headers=p.auth("nmv_usr_unknown"))
     assert after.status_code == 401 and after.json()["code"] == 1001
+
+
+def test_a_delayed_request_does_not_hold_up_the_other_processes(
+    pair_of: Callable[..., Pair],
+) -> None:
+    """A `delay` fault waits without the write lock: while a request waits its 100 virtual
+    seconds on `a` (the clock frozen), a mint on `b` goes through; then the clock moves it on."""
+    p = pair_of()
+    token = p.mint(p.a, "c1").json()["data"]["token"]
+    rule = {
+        "match": {"method": "GET", "path": "/api/credits/balance/simple"},
+        "times": 1,
+        "action": {"type": "delay", "seconds": 100},
+    }
+    rule_id = p.a.post("/_mock/faults", json=rule).json()["data"]["id"]
+    result: list[httpx.Response] = []
+    slow = threading.Thread(
+        target=lambda: result.append(p.a.get("/api/credits/balance/simple", headers=p.auth(token)))
+    )
+    slow.start()
+    for _ in range(200):  # until the delayed request has matched the rule
+        if p.b.get(f"/_mock/faults/{rule_id}").json()["data"]["matched"] == 1:
+            break
+        threading.Event().wait(0.02)
+    assert p.mint(p.b, "c2").json()["code"] == 0 and slow.is_alive()
+    p.b.post("/_mock/clock/advance", json={"seconds": 150})
+    slow.join(DEADLINE)
+    assert result and result[0].json()["code"] == 0
