@@ -104,8 +104,7 @@ class SharedJournal(Journal):
         if self.aio is None:
             self.push(entry)
             return
-        script = self.aio().script("journal_push", _PUSH)
-        await script(keys=self._pushed, args=self._push_args(entry))
+        await self.aio().call("journal_push", _PUSH, self._pushed, self._push_args(entry))
 
     def _push_args(self, entry: dict[str, Any]) -> list[Any]:
         cost = entry.pop(_COST, None)
