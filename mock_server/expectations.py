@@ -21,6 +21,9 @@ from typing import Any, Protocol
 from nemo_mock.server.matching import Entry, Matcher, field_at, refused_before_stream, sse_text
 from nemo_mock.server.verdicts import Result, failed, label, labels, passed, similar
 
+#: The empty match: every entry.
+ANY = Matcher()
+
 
 def wait_start(entry: Entry) -> float:
     """When the client could start waiting after an exchange (virtual seconds).
@@ -225,7 +228,7 @@ class Headers:
     """Every matching request carries each of these headers (non-empty)."""
 
     names: tuple[str, ...]
-    where: Matcher = Matcher()
+    where: Matcher = ANY
 
     def judge(self, entries: Sequence[Entry]) -> Result:
         found = [e for e in entries if self.where.matches(e)]
@@ -247,7 +250,7 @@ class SameHeader:
     """Every matching request carries this header with one and the same value."""
 
     name: str
-    where: Matcher = Matcher()
+    where: Matcher = ANY
 
     def judge(self, entries: Sequence[Entry]) -> Result:
         found = [e for e in entries if self.where.matches(e)]
@@ -267,7 +270,7 @@ class Distinct:
     """A journal field (dotted) has a different value on every matching request."""
 
     field: str
-    where: Matcher = Matcher()
+    where: Matcher = ANY
 
     def judge(self, entries: Sequence[Entry]) -> Result:
         found = [e for e in entries if self.where.matches(e)]

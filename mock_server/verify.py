@@ -24,7 +24,7 @@ From Python (each check raises VerificationError, an AssertionError, or returns 
     expect(world.journal).request("POST", "/run_sse").count(1)
     expect(journal).request("GET", "/api/render/proxy/lambda/*").spaced(at_least=30, tolerance=1)
     expect(journal).in_order([("POST", "/api/render/proxy/lambda"), ("GET", "/api/render/*")])
-    expect(journal).holds({"gap": {"from": {"code": 429}, "to": {"path": "/api/auth/*"}, "min": 29}})
+    expect(journal).holds({"gap": {"from": {"code": 429}, "to": {"path": "/api/*"}, "min": 29}})
 """
 
 from __future__ import annotations
