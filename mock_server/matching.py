@@ -48,7 +48,7 @@ def schema_error(document: str, name: str, data: Any, where: str) -> MatchError 
         return None
     field, message = found[0]
     if field == "(root)":
-        return MatchError(where, message)
+        return MatchError(where or "body", message)
     return MatchError(f"{where}.{field}" if where else field, message)
 
 

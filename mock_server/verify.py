@@ -70,6 +70,8 @@ def parse(spec: Any) -> Check:
         raise MatchError("request", f"is required (or one of {', '.join(CHECK_KEYS[1:])})")
     if len(given) > 1:
         raise MatchError(given[1], f"one check per expectation (already {given[0]})")
+    if "spaced" in spec and ("count" in spec or "per" in spec):
+        raise MatchError("spaced", "goes with request alone: a spacing, not a count")
     problem = schema_error("control", "Expectation", dict(spec), "")
     if problem is not None:
         raise problem

@@ -239,7 +239,8 @@ async def fault(request: Request) -> Response:
 
 # -- verify ------------------------------------------------------------------------------------
 async def verify_(request: Request) -> Response:
-    """Check an expectation on the journal: {ok, message, matched, similar} (see verify.py)."""
+    """Judge one expectation of the one language on the journal: {ok, message, matched,
+    similar} (see verify.py)."""
     guard(request)
     body = await read_json(request)
     try:
