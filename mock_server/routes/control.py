@@ -160,7 +160,7 @@ async def _encoded(
 
 
 async def journal(request: Request) -> Response:
-    """GET: entries (filters: method, path or prefix*, code, status, since). DELETE: clear."""
+    """GET: entries (filters: method, path glob, code, status, since). DELETE: clear."""
     guard(request)
     world = world_of(request)
     if request.method == "DELETE":

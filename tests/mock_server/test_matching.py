@@ -155,3 +155,21 @@ def test_describe_names_every_key() -> None:
         {"method": "POST", "path": "/run_sse", "code": 1001, "header": {"name": "X-A"}}
     ).describe()
     assert text == "POST /run_sse code=1001 [x-a: *]"
+
+
+@pytest.mark.parametrize(
+    ("filters", "want"),
+    [
+        pytest.param({"path": "/api/render/*"}, True, id="prefix-star"),
+        pytest.param({"path": "/api/*/proxy/lambda/render_1"}, True, id="glob-inside"),
+        pytest.param({"path": "/api/render"}, False, id="exact-is-whole"),
+        pytest.param({"method": "get", "code": "0", "status": "200"}, True, id="query-strings"),
+        pytest.param({"method": "*"}, True, id="any-method"),
+        pytest.param({"code": 1001}, False, id="code-other"),
+    ],
+)
+def test_journal_query_filters_are_the_one_matcher(filters: dict[str, Any], want: bool) -> None:
+    """GET /_mock/journal filters (method, path glob, code, status) select as a match does."""
+    from nemo_mock.server.journal import filter_matcher
+
+    assert filter_matcher(filters).matches(POLL) is want
