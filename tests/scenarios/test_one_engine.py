@@ -193,3 +193,52 @@ def test_scenario_expectation_keeps_its_file_shape() -> None:
         },
     ]
     assert evaluate(e, RunRecord(journal=journal)).passed
+
+
+EXPECTATIONS = [
+    # (id, journal expectation, valid in a scenario file, valid for /_mock/verify)
+    ("count", {"request": {"path": "/a"}, "count": {"min": 1, "max": 2}}, True, True),
+    ("per", {"request": {"path": "/a/*"}, "count": 1, "per": "path"}, True, True),
+    ("order-one", {"order": [{"code": 0}]}, True, True),
+    (
+        "spacing",
+        {"spacing": {"requests": {}, "from": {}, "schedule": [30], "tolerance": 2}},
+        True,
+        True,
+    ),
+    ("gap-tolerance", {"gap": {"from": {}, "to": {}, "min": 1, "tolerance": 1}}, True, True),
+    ("sent-once-empty", {"sent_once": {}}, True, True),
+    ("count-negative", {"request": {}, "count": -1}, False, False),
+    ("count-empty", {"request": {}, "count": {}}, False, False),
+    ("order-empty", {"order": []}, False, False),
+    ("spacing-no-requests", {"spacing": {"min": 1}}, False, False),
+    ("gap-negative", {"gap": {"from": {}, "to": {}, "max": -1}}, False, False),
+    ("headers-no-names", {"headers": {"where": {}}}, False, False),
+    ("per-alone", {"per": "path"}, False, False),
+    ("no-check", {}, False, False),
+    ("two-checks", {"request": {}, "order": [{}]}, False, False),
+    # the older spellings and `since` are /_mock/verify's and expect()'s only
+    ("in-order", {"in_order": [{"code": 0}]}, False, True),
+    ("spaced", {"request": {}, "spaced": {"at_least": 30}}, False, True),
+    ("since", {"request": {}, "since": 3}, False, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "in_file", "in_verify"),
+    [pytest.param(s, f, v, id=i) for i, s, f, v in EXPECTATIONS],
+)
+def test_scenario_and_verify_schemas_agree_on_expectations(
+    spec: dict[str, Any], in_file: bool, in_verify: bool
+) -> None:
+    """One language: a journal expectation is valid in a scenario file and for /_mock/verify
+    alike (the older verify spellings aside)."""
+    import jsonschema
+
+    scenario = jsonschema.Draft202012Validator(
+        {"$ref": "#/$defs/expectation", "$defs": scenario_schema()["$defs"]}
+    )
+    control = contracts.component_validator("control", "Expectation")
+    meta = {"id": "e", "level": "SHOULD", "rule": "ASSUMPTION: x"}
+    assert scenario.is_valid({**meta, **spec}) is in_file
+    assert control.is_valid(spec) is in_verify
