@@ -24,7 +24,7 @@ from random import Random
 from typing import Any
 
 from nemo_mock import contracts
-from nemo_mock.server.matching import MatchError, RequestMatch
+from nemo_mock.server.matching import Matcher, MatchError
 
 RuleError = MatchError
 
@@ -52,7 +52,7 @@ class FaultRule:
     """One rule with its counters."""
 
     id: str
-    match: RequestMatch
+    match: Matcher
     action: dict[str, Any]
     times: int | None = None
     probability: float = 1.0
@@ -98,7 +98,7 @@ def parse_rule(data: Any, rule_id: str) -> FaultRule:
     found = contracts.problems(contracts.component_validator(*_RULE), data)
     if found:
         raise RuleError(*found[0])
-    match = RequestMatch.parse(data.get("match"))  # compiles path_regex
+    match = Matcher.parse(data.get("match"), requests_only=True)  # compiles path_regex
     return FaultRule(
         id=data.get("id") or rule_id,
         match=match,
@@ -221,7 +221,7 @@ class Faults:
         out: list[Applied] = []
         with self._lock:
             for rule in self._rules:
-                if not rule.match.matches(method, path, headers):
+                if not rule.match.matches_request(method, path, headers):
                     continue
                 rule.matched += 1
                 n = rule.matched

@@ -12,11 +12,12 @@ import ctypes.util
 import hashlib
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
+from nemo_mock.server.matching import Matcher
 from nemo_mock.server.strict_json import dumps_text
 
 ATTRIBUTION = ("x-skill-source", "x-skill-version", "x-skill-platform")
@@ -82,23 +83,22 @@ def ready(e: dict[str, Any]) -> bool:
     return True
 
 
-def matches(e: Mapping[str, Any], f: Mapping[str, Any]) -> bool:
-    """`e` passes the filters: method, path (exact or prefix*), code, status, since."""
-    if f.get("since") is not None and e["seq"] <= int(f["since"]):
-        return False
-    if f.get("method") and e.get("method") != str(f["method"]).upper():
-        return False
-    path = f.get("path")
-    if path:
-        p = str(path)
-        if p.endswith("*"):
-            if not str(e.get("path", "")).startswith(p[:-1]):
-                return False
-        elif e.get("path") != p:
-            return False
-    if f.get("code") is not None and e.get("code") != int(f["code"]):
-        return False
-    return not (f.get("status") is not None and e.get("status") != int(f["status"]))
+def filter_matcher(f: Mapping[str, Any]) -> Matcher:
+    """The query filters (method, path glob, code, status) as the one matcher of matching.py."""
+    method, path = f.get("method"), f.get("path")
+    return Matcher(
+        method=None if method in (None, "", "*") else str(method).upper(),
+        paths=(str(path),) if path else (),
+        code=None if f.get("code") is None else int(f["code"]),
+        status=None if f.get("status") is None else int(f["status"]),
+    )
+
+
+def _selector(f: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]:
+    """`e` passes the filters: since, and the match of `filter_matcher`."""
+    match = filter_matcher(f)
+    since = None if f.get("since") is None else int(f["since"])
+    return lambda e: (since is None or e["seq"] > since) and match.matches(e)
 
 
 ENTRY_BYTES = 1024  # what an entry costs besides its request headers (an estimate, see bench/)
@@ -179,20 +179,21 @@ class Journal:
             return list(self._entries)
 
     def query(self, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Entries matching `filters`: method, path (exact or prefix*), code, status, since."""
-        f = dict(filters or {})
-        return [e for e in self if matches(e, f)]
+        """Entries matching `filters`: method, path (a glob: exact, or with *), code, status,
+        since."""
+        selects = _selector(filters or {})
+        return [e for e in self if selects(e)]
 
     def batches(
         self, filters: Mapping[str, Any] | None = None, size: int = 256
     ) -> Iterator[list[dict[str, Any]]]:
         """Matching entries in batches of `size` (made ready batch by batch), so an async reader
         can let the event loop run between batches: a full journal takes seconds to export."""
-        f = dict(filters or {})
+        selects = _selector(filters or {})
         rows = self.rows()
         for start in range(0, len(rows), size):
             batch = rows[start : start + size]
-            yield [e for e in batch if ready(e) and matches(e, f)]
+            yield [e for e in batch if ready(e) and selects(e)]
 
     def ndjson(self, entries: Iterable[dict[str, Any]] | None = None) -> str:
         """Entries as JSON lines."""

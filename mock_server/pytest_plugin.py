@@ -67,7 +67,9 @@ class JournalView:
         return len(self._world.journal)
 
     def expect(self, since: int | None = None) -> Expect:
-        """Verify helpers: `.request(method, path).count(n)`, `.spaced(...)`, `.in_order([...])`."""
+        """The one expectation engine (as POST /_mock/verify): `.holds({...})` for any
+        expectation of the language, `.request(method, path).count(n)`, `.spaced(...)`,
+        `.in_order([...])`."""
         from nemo_mock.server.verify import expect
 
         return expect(self._world.journal, since)

@@ -1,36 +1,29 @@
 """Evaluate expectations against what a run produced: outputs, exit codes and the journal.
 
-Pure functions over plain data (journal entries are the emulator's dicts), so every check can be
-tested with a hand-written journal. Each check returns a `Verdict` whose evidence quotes the
-journal (sequence numbers, paths, virtual-time gaps) or the output, so a failure explains itself.
+The checks on the output, the exit status and secrets live here; every check on the journal
+(request/count, order, spacing, gap, headers, same_header, distinct, sent_once) is the emulator's
+one expectation engine (`nemo_mock.server.verify`), the same one `/_mock/verify` and the pytest
+plugin's `expect()` run. Pure functions over plain data, so every check can be tested with a
+hand-written journal; each returns a `Verdict` whose evidence explains itself.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from itertools import pairwise
 from typing import Any
 
-from nemo_mock.scenarios._model import Expectation
-from nemo_mock.scenarios._records import (
-    _TOKEN_SHAPE,
-    Entry,
-    RunRecord,
-    StepRecord,
-    Verdict,
-    _as_list,
-    _end,
-    _labels,
-    describe,
-    label,
-    matches,
-    refused_before_stream,
-    sse_text,
-)
+from nemo_mock.scenarios._model import JOURNAL_CHECKS, Expectation
+from nemo_mock.scenarios._records import RunRecord, StepRecord, Verdict
+from nemo_mock.server import verify
 
-__all__ = ["RunRecord", "StepRecord", "Verdict", "evaluate", "evaluate_all", "sse_text"]
+__all__ = ["RunRecord", "StepRecord", "Verdict", "evaluate", "evaluate_all"]
+
+_TOKEN_SHAPE = re.compile(r"nmv_usr_[0-9A-Za-z]{6,}")
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 #: A negation just before a phrase ("not a credits problem", "isn't about credits", "不是积分问题")
@@ -134,206 +127,6 @@ def check_exit(
     return Verdict(not bad, ("; ".join(bad) + f" (want {e})") if bad else f"exit codes {codes}")
 
 
-def check_request(
-    spec: Mapping[str, Any],
-    _steps: list[StepRecord],
-    journal: list[dict[str, Any]],
-    _run: RunRecord,
-) -> Verdict:
-    m = spec["request"]
-    count = spec.get("count", {"min": 1})
-    lo, hi = (count, count) if isinstance(count, int) else (count.get("min", 0), count.get("max"))
-    found = [e for e in journal if matches(e, m)]
-    want = f"{lo}" if lo == hi else f"{lo}..{'' if hi is None else hi}"
-    if "per" in spec:  # the count holds for each value of a field (e.g. each render id)
-        groups: dict[str, list[Entry]] = {}
-        for e in found:
-            groups.setdefault(str(_field(e, spec["per"])), []).append(e)
-        bad = {k: v for k, v in groups.items() if len(v) < lo or (hi is not None and len(v) > hi)}
-        if not groups and lo > 0:
-            return Verdict(False, f"no {describe(m)} (want {want} per {spec['per']})")
-        shown = ", ".join(f"{k}: {len(v)}" for k, v in groups.items())
-        return Verdict(
-            not bad, f"{describe(m)} per {spec['per']} (want {want} each): {shown or 'none'}"
-        )
-    ok = len(found) >= lo and (hi is None or len(found) <= hi)
-    return Verdict(
-        ok, f"{len(found)} × {describe(m)} (want {want})" + (f": {_labels(found)}" if found else "")
-    )
-
-
-def check_order(
-    spec: Mapping[str, Any],
-    _steps: list[StepRecord],
-    journal: list[dict[str, Any]],
-    _run: RunRecord,
-) -> Verdict:
-    seen: list[dict[str, Any]] = []
-    rest = list(journal)
-    for m in spec["order"]:
-        for i, e in enumerate(rest):
-            if matches(e, m):
-                seen.append(e)
-                rest = rest[i + 1 :]
-                break
-        else:
-            got = " < ".join(label(e) for e in seen) or "nothing"
-            return Verdict(False, f"after {got}: no {describe(m)}")
-    return Verdict(True, " < ".join(label(e) for e in seen))
-
-
-def check_headers(
-    spec: Mapping[str, Any],
-    _steps: list[StepRecord],
-    journal: list[dict[str, Any]],
-    _run: RunRecord,
-) -> Verdict:
-    h = spec["headers"]
-    found = [e for e in journal if matches(e, h.get("where"))]
-    if not found:
-        return Verdict(False, f"no {describe(h.get('on'))} to check")
-    names = [n.lower() for n in h["names"]]
-    lacking = [(e, [n for n in names if not (e.get("headers") or {}).get(n)]) for e in found]
-    lacking = [(e, miss) for e, miss in lacking if miss]
-    if lacking:
-        first = "; ".join(f"{label(e)} lacks {', '.join(miss)}" for e, miss in lacking[:3])
-        return Verdict(False, f"{len(lacking)}/{len(found)} requests lack headers: {first}")
-    return Verdict(True, f"all {len(found)} requests carry {', '.join(h['names'])}")
-
-
-def check_same_header(
-    spec: Mapping[str, Any],
-    _steps: list[StepRecord],
-    journal: list[dict[str, Any]],
-    _run: RunRecord,
-) -> Verdict:
-    s = spec["same_header"]
-    name = s["name"].lower()
-    found = [e for e in journal if matches(e, s.get("where"))]
-    if not found:
-        return Verdict(False, f"no {describe(s.get('where'))} to compare")
-    values = [(e.get("headers") or {}).get(name) for e in found]
-    distinct = set(values)
-    if None in distinct or len(distinct) != 1:
-        return Verdict(
-            False,
-            f"{s['name']} differs across {_labels(found)}: {len(distinct)} values"
-            + (" (missing on some)" if None in distinct else ""),
-        )
-    return Verdict(True, f"{len(found)} × {describe(s.get('where'))} share one {s['name']}")
-
-
-def _gaps(points: list[tuple[float, float]]) -> list[float]:
-    """Gaps between consecutive exchanges: next start − previous `_end` (virtual seconds)."""
-    return [round(b[0] - a[1], 3) for a, b in pairwise(points)]
-
-
-def check_spacing(
-    spec: Mapping[str, Any],
-    _steps: list[StepRecord],
-    journal: list[dict[str, Any]],
-    _run: RunRecord,
-) -> Verdict:
-    s = spec["spacing"]
-    found = [e for e in journal if matches(e, s["requests"])]
-    if "from" in s:
-        anchors = [e for e in journal if matches(e, s["from"])]
-        if not anchors:
-            return Verdict(False, f"no {describe(s['from'])} to measure from")
-        anchor = anchors[0]
-        found = [e for e in found if e["seq"] > anchor["seq"]]
-        found.insert(0, anchor)
-    points = [(float(e["vtime"]), _end(e)) for e in found]
-    gaps = _gaps(points)
-    if not gaps:
-        return Verdict(False, f"fewer than two exchanges to space ({_labels(found) or 'none'})")
-    tol = float(s.get("tolerance", 5.0))
-    bad = []
-    for i, g in enumerate(gaps):
-        if "min" in s and g < s["min"]:
-            bad.append(f"gap {i + 1} = {g}s < {s['min']}s")
-        if "max" in s and g > s["max"]:
-            bad.append(f"gap {i + 1} = {g}s > {s['max']}s")
-        if "schedule" in s:
-            want = s["schedule"][min(i, len(s["schedule"]) - 1)]
-            if not want - tol <= g <= want + tol:
-                bad.append(f"gap {i + 1} = {g}s, want {want}±{tol}s")
-    shown = ", ".join(f"{g}s" for g in gaps)
-    return Verdict(
-        not bad,
-        ("; ".join(bad[:3]) + f" (gaps {shown})")
-        if bad
-        else f"gaps {shown} over {len(found)} × {describe(s['requests'])}",
-    )
-
-
-def check_gap(
-    spec: Mapping[str, Any],
-    _steps: list[StepRecord],
-    journal: list[dict[str, Any]],
-    _run: RunRecord,
-) -> Verdict:
-    g = spec["gap"]
-    starts = [e for e in journal if matches(e, g["from"])]
-    if not starts:
-        return Verdict(False, f"no {describe(g['from'])}")
-    out, bad = [], []
-    for a in starts:
-        later = [e for e in journal if e["seq"] > a["seq"] and matches(e, g["to"])]
-        if not later:
-            bad.append(f"nothing matching {describe(g['to'])} after {label(a)}")
-            continue
-        b = later[0]
-        d = round(float(b["vtime"]) - _end(a), 3)
-        out.append(f"{label(a)} → {label(b)}: {d}s")
-        if "min" in g and d < g["min"]:
-            bad.append(f"{label(b)} only {d}s after {label(a)} (want ≥ {g['min']}s)")
-        if "max" in g and d > g["max"]:
-            bad.append(f"{label(b)} {d}s after {label(a)} (want ≤ {g['max']}s)")
-    return Verdict(not bad, "; ".join(bad) if bad else "; ".join(out))
-
-
-def _field(entry: Entry, dotted: str) -> Any:
-    value: Any = entry
-    for part in dotted.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return value
-
-
-def check_distinct(
-    spec: Mapping[str, Any],
-    _steps: list[StepRecord],
-    journal: list[dict[str, Any]],
-    _run: RunRecord,
-) -> Verdict:
-    d = spec["distinct"]
-    found = [e for e in journal if matches(e, d.get("where"))]
-    if not found:
-        return Verdict(False, f"no {describe(d.get('where'))} to compare")
-    values = [_field(e, d["field"]) for e in found]
-    dupes = [v for v, n in Counter(map(str, values)).items() if n > 1]
-    if None in values or dupes:
-        return Verdict(False, f"{d['field']} repeats or is missing: {values} ({_labels(found)})")
-    return Verdict(True, f"{len(found)} distinct {d['field']}: {values}")
-
-
-def check_sent_once(
-    spec: Mapping[str, Any],
-    _steps: list[StepRecord],
-    journal: list[dict[str, Any]],
-    _run: RunRecord,
-) -> Verdict:
-    m = dict(spec["sent_once"]) or {"method": "POST", "path": "/run_sse"}
-    # a request refused before any stream (1001, 1002, 2001 as JSON) never reached the agent
-    found = [e for e in journal if matches(e, m) and not refused_before_stream(e)]
-    texts = Counter(sse_text(e) or "" for e in found)
-    dupes = {t: n for t, n in texts.items() if n > 1}
-    if dupes:
-        shown = "; ".join(f"{t!r} sent {n}×" for t, n in dupes.items())
-        return Verdict(False, f"re-sent: {shown} ({_labels(found)})")
-    return Verdict(True, f"{len(found)} message(s), each sent once")
-
-
 def check_secrets(
     spec: Mapping[str, Any], steps: list[StepRecord], journal: list[dict[str, Any]], run: RunRecord
 ) -> Verdict:
@@ -354,7 +147,7 @@ def check_secrets(
         for e in journal:
             url = f"{e.get('path', '')}?{e.get('query', '')}"
             if any(t in url for t in secrets) or _TOKEN_SHAPE.search(url):
-                bad.append(f"{label(e)} carries a token in its URL")
+                bad.append(f"#{e.get('seq')} {e.get('method')} carries a token in its URL")
     where = " and ".join(k for k in ("output", "stderr", "urls") if s.get(k))
     return Verdict(
         not bad,
@@ -364,25 +157,21 @@ def check_secrets(
 
 CHECKERS: dict[
     str, Callable[[Mapping[str, Any], list[StepRecord], list[dict[str, Any]], RunRecord], Verdict]
-] = {
-    "output": check_output,
-    "exit": check_exit,
-    "request": check_request,
-    "order": check_order,
-    "headers": check_headers,
-    "same_header": check_same_header,
-    "spacing": check_spacing,
-    "gap": check_gap,
-    "distinct": check_distinct,
-    "sent_once": check_sent_once,
-    "secrets": check_secrets,
-}
+] = {"output": check_output, "exit": check_exit, "secrets": check_secrets}
+
+
+def check_journal(spec: Mapping[str, Any], journal: list[dict[str, Any]]) -> Verdict:
+    """A journal expectation, judged by the emulator's expectation engine."""
+    result = verify.parse(spec).judge(journal)
+    return Verdict(result.ok, result.message, tuple(result.seqs))
 
 
 def evaluate(expectation: Expectation, run: RunRecord) -> Verdict:
     """Run one expectation against a run."""
     steps, journal = run.scope(expectation.steps)
     try:
+        if expectation.check in JOURNAL_CHECKS:
+            return check_journal(expectation.spec, journal)
         return CHECKERS[expectation.check](expectation.spec, steps, journal, run)
     except (KeyError, TypeError, ValueError) as exc:  # a journal without a field we need
         return Verdict(False, f"could not evaluate: {type(exc).__name__}: {exc}")

@@ -17,7 +17,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-from nemo_mock.scenarios._model import CHECKS, Expectation, Scenario, Step
+from nemo_mock.scenarios._model import CHECKS, JOURNAL_CHECKS, Expectation, Scenario, Step
+from nemo_mock.server import verify
+from nemo_mock.server.matching import MatchError
 
 LIBRARY = "library"
 
@@ -178,6 +180,12 @@ def _build(data: dict[str, Any], root: yaml.Node | None, file: str) -> Scenario:
                     re.compile(pattern)
                 except re.error as exc:
                     fail(["expect", i, "output", key], f"bad regular expression: {exc}")
+        if exp.check in JOURNAL_CHECKS:
+            try:  # what a schema cannot say (a regular expression that compiles)
+                verify.parse(exp.spec)
+            except MatchError as exc:
+                field = [int(p) if p.isdigit() else p for p in exc.field.split(".")]
+                fail(["expect", i, *field], str(exc).partition(": ")[2])
         assert exp.check in CHECKS
         expects.append(exp)
     if problems:

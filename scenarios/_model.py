@@ -19,6 +19,17 @@ CHECKS = (
     "sent_once",
     "secrets",
 )
+#: The kinds judged on the journal, by the emulator's one expectation engine (server.verify).
+JOURNAL_CHECKS = (
+    "request",
+    "order",
+    "headers",
+    "same_header",
+    "spacing",
+    "gap",
+    "distinct",
+    "sent_once",
+)
 STEP_KINDS = ("say", "upload", "advance", "control")
 #: --variant: the emulator settings each variant runs under. body/http: the error_status modes
 #: (DESIGN §3.1); strict: the readings that ask more of a client (contracts/README.md, Readings):

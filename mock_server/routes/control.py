@@ -160,7 +160,7 @@ async def _encoded(
 
 
 async def journal(request: Request) -> Response:
-    """GET: entries (filters: method, path or prefix*, code, status, since). DELETE: clear."""
+    """GET: entries (filters: method, path glob, code, status, since). DELETE: clear."""
     guard(request)
     world = world_of(request)
     if request.method == "DELETE":
@@ -239,7 +239,8 @@ async def fault(request: Request) -> Response:
 
 # -- verify ------------------------------------------------------------------------------------
 async def verify_(request: Request) -> Response:
-    """Check an expectation on the journal: {ok, message, matched, similar} (see verify.py)."""
+    """Judge one expectation of the one language on the journal: {ok, message, matched,
+    similar} (see verify.py)."""
     guard(request)
     body = await read_json(request)
     try:

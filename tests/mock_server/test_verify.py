@@ -198,3 +198,18 @@ def test_spacing_after_a_stream_counts_from_its_end() -> None:
     spec = {"request": {"path": "/run_sse"}, "spaced": {"at_least": 30}}
     result = check(entries, spec)
     assert not result.ok and "10.0s" in result.message
+
+
+def _verify_examples() -> list[object]:
+    from nemo_mock import contracts
+
+    op = contracts.control_openapi()["paths"]["/_mock/verify"]["post"]
+    examples = op["requestBody"]["content"]["application/json"]["examples"]
+    return [pytest.param(ex["value"], id=name) for name, ex in examples.items()]
+
+
+@pytest.mark.parametrize("body", _verify_examples())
+def test_every_documented_example_is_judged(make_api: Callable[..., Api], body: object) -> None:
+    """control-openapi.yaml's /_mock/verify examples are expectations the server judges (200)."""
+    r = make_api().http.post("/_mock/verify", json=body)
+    assert r.status_code == 200 and isinstance(r.json()["data"]["ok"], bool), r.text

@@ -120,3 +120,25 @@ def test_every_error_of_a_file_is_reported_at_once_with_its_line():
     assert len(lines) == len(caught.value.problems) >= 3
     assert all(line.startswith("tiny.yaml:") for line in lines)
     assert "tiny.yaml:3: steps[0]" in str(caught.value)  # the title line is gone
+
+
+def test_bad_path_regex_in_a_matcher_names_its_line():
+    """A matcher's path_regex that does not compile is a load error at its line (one matcher)."""
+    text = GOOD.replace(
+        "    exit: {equals: 0}",
+        '    spacing:\n      requests: {path_regex: "("}\n      min: 1',
+    )
+    with pytest.raises(ScenarioError) as caught:
+        parse(text, "tiny.yaml")
+    (line, field, message) = caught.value.problems[0]
+    assert (line, field) == (10, "expect[0].spacing.requests.path_regex")
+    assert "not a regular expression" in message
+
+
+def test_header_pair_shape_is_accepted_in_a_file():
+    """Scenario matchers also take `{name, value}`, the shape fault rules and /_mock/verify use."""
+    text = GOOD.replace(
+        "    exit: {equals: 0}",
+        "    request: {header: {name: X-Client-Id, value: '*'}}",
+    )
+    assert parse(text, "tiny.yaml").expect[0].check == "request"

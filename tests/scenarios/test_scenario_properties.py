@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from nemo_mock.scenarios import ReferenceAdapter
 from nemo_mock.scenarios._adapters import base_env
-from nemo_mock.scenarios._expect import sse_text
+from nemo_mock.server.matching import sse_text
 from nemo_mock.server.server_block import apply_server_block
 from nemo_mock.server.serving import LiveServer
 from nemo_mock.server.settings import Settings
