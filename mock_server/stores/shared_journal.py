@@ -10,12 +10,12 @@ answers `/_mock/journal` with every process's exchanges.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from nemo_mock.server.journal import ENTRY_BYTES, Journal, matches, ready
+from nemo_mock.server.journal import ENTRY_BYTES, Journal, ready
 from nemo_mock.server.strict_json import dumps
 
 if TYPE_CHECKING:
@@ -141,11 +141,3 @@ class SharedJournal(Journal):
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.rows())
-
-    def batches(
-        self, filters: Mapping[str, Any] | None = None, size: int = 256
-    ) -> Iterator[list[dict[str, Any]]]:
-        f = dict(filters or {})
-        rows = self.rows()
-        for start in range(0, len(rows), size):
-            yield [e for e in rows[start : start + size] if matches(e, f)]
