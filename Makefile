@@ -7,8 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8765
 BASE_URL ?= http://127.0.0.1:8765
 ARGS ?=
+WORKERS ?= 2
+REDIS_PORT ?= 6390
 
-.PHONY: help venv run test lint contract conform bench bench-peers clean
+.PHONY: help venv run run-cluster test lint contract conform bench bench-peers clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' Makefile | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -23,6 +25,15 @@ venv: $(STAMP)  ## create .venv and install the project with its test and lint t
 
 run: $(STAMP)  ## serve the emulator on 127.0.0.1:8765 (HOST, PORT, ARGS to change)
 	$(BIN)/nemo-mock serve --host $(HOST) --port $(PORT) $(ARGS)
+
+run-cluster: $(STAMP)  ## redis-server + WORKERS (2) workers sharing one world on HOST:PORT
+	@command -v redis-server >/dev/null || { echo "run-cluster needs redis-server (Debian package redis-server)"; exit 2; }
+	@dir=$$(mktemp -d); \
+	redis-server --port $(REDIS_PORT) --bind 127.0.0.1 --dir $$dir --appendonly yes --save '' >$$dir/redis.log 2>&1 & rpid=$$!; \
+	trap 'kill $$rpid 2>/dev/null; wait $$rpid 2>/dev/null' EXIT INT TERM; \
+	for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -p $(REDIS_PORT) ping >/dev/null 2>&1 && break; sleep 0.2; done; \
+	echo "redis-server pid $$rpid on 127.0.0.1:$(REDIS_PORT), data in $$dir"; \
+	$(BIN)/nemo-mock serve --host $(HOST) --port $(PORT) --store redis://127.0.0.1:$(REDIS_PORT)/0 --workers $(WORKERS) $(ARGS)
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -n auto $(ARGS)

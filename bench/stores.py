@@ -1,9 +1,11 @@
-"""Stores side by side: polled reads and writes with `--store memory`, `sqlite:` and `redis://`.
+"""Stores side by side: polled reads and writes with `--store memory`, `sqlite:` and `redis://`
+(one process, and two workers sharing the world: `--workers 2`).
 
-Each store runs as `nemo-mock serve --store URL` (a subprocess, as users start it); redis:// gets a
-private redis-server on a free loopback port (skipped when redis-server is not installed). Runs are
-interleaved (every store, then repeat) so machine noise hits each row alike; the table shows
-medians and the ratio to memory measured in the same run.
+Each store runs as `nemo-mock serve --store URL [--workers 2]` (a subprocess, as users start it);
+redis:// gets a private redis-server on a free loopback port (skipped when redis-server is not
+installed); each redis row has a world of its own (`?prefix=`). Runs are interleaved (every
+store, then repeat) so machine noise hits each row alike; the table shows medians, the ratio to
+memory, and for redis x2 the ratio to redis x1, measured in the same run.
 
 - polled reads: GET state/latest of one session under keep-alive load (bench/_load.py or wrk);
 - writes: 8 threads creating sessions back to back (httpx), the rate of acknowledged writes;
@@ -26,6 +28,8 @@ from bench import _api, _load, _proc, sse
 from bench._report import median, table
 
 TARGET_SQLITE_READS = 0.8
+TARGET_X2_READS = 1.3  # redis x2 workers vs redis x1, polled reads
+TARGET_X2_STREAMS = 1.6  # redis x2 workers vs redis x1, SSE streams held
 WRITERS = 8
 LIMITS = {"tokens_per_ip": 1_000_000}  # every write round mints WRITERS tokens from 127.0.0.1
 
@@ -61,17 +65,22 @@ def _writes(url: str, seconds: float) -> float:
     return sum(counts) / (time.monotonic() - t0)
 
 
-def _sse_capacity(stores: dict[str, str], quick: bool) -> dict[str, dict[str, Any]]:
-    """Streams held per store (each alone, fresh emulator; sqlite gets a fresh file)."""
-    steps = [200, 500] if quick else [500, 1000, 2000, 4000]
-    window, settle, budget = (3.0, 1.5, 25.0) if quick else (6.0, 2.0, 120.0)
+def _flags(url: str, workers: int) -> list[str]:
+    return ["--store", url] + (["--workers", str(workers)] if workers > 1 else [])
+
+
+def _sse_capacity(stores: dict[str, tuple[str, int]], quick: bool) -> dict[str, dict[str, Any]]:
+    """Streams held per store (each alone, fresh emulator; a fresh file or world for each)."""
+    steps = [200, 500] if quick else [1000, 2000, 4000, 6000, 8000, 10000, 12000]
+    window, settle, budget = (3.0, 1.5, 25.0) if quick else (6.0, 2.0, 180.0)
     out: dict[str, dict[str, Any]] = {}
-    for i, (name, url) in enumerate(stores.items()):
-        if name == "sqlite":
+    for name, (url, workers) in stores.items():
+        if url.startswith("sqlite:"):
             url = url.replace("state.db", "sse.db")
-        elif name == "redis":
-            url = url.rsplit("/", 1)[0] + f"/{i + 1}"
-        server = _proc.emulator(f"emulator-sse-{name}", settings=sse.STALL, flags=["--store", url])
+        elif url.startswith("redis://"):
+            url = url.replace("?prefix=", "?prefix=sse")
+        flags = _flags(url, workers)
+        server = _proc.emulator(f"emulator-sse-{name}", settings=sse.STALL, flags=flags)
         with server:
             out[name] = sse.measure(server, steps, window, settle, budget, True)
     return out
@@ -81,15 +90,18 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
     duration, repeats, warmup = (2.0, 1, 0.5) if quick else (8.0, 3, 1.0)
     tmp = Path(tempfile.mkdtemp(prefix="bench-stores-"))
     redis = _redis_server(tmp)
-    stores = {"memory": "memory", "sqlite": f"sqlite:{tmp / 'state.db'}"}
+    stores = {"memory x1": ("memory", 1), "sqlite x1": (f"sqlite:{tmp / 'state.db'}", 1)}
     servers: dict[str, _proc.Server] = {}
     try:
         if redis is not None:
             redis.start()
-            stores["redis"] = redis.url.replace("http://", "redis://") + "/0"
-        for name, url in stores.items():
+            base = redis.url.replace("http://", "redis://") + "/0"
+            stores["redis x1"] = (base + "?prefix=r1:", 1)
+            stores["redis x2"] = (base + "?prefix=r2:", 2)
+        for name, (url, workers) in stores.items():
+            label = name.replace(" ", "-")
             servers[name] = _proc.emulator(
-                f"emulator-{name}", settings=LIMITS, flags=["--store", url]
+                f"emulator-{label}", settings=LIMITS, flags=_flags(url, workers)
             )
             servers[name].start()
         paths: dict[str, tuple[str, dict[str, str]]] = {}
@@ -117,9 +129,9 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
         if redis is not None:
             redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    base_r = median([r.rps for r in reads["memory"]])
-    base_w = median(writes["memory"])
-    base_s = streams["memory"]["held"]
+    base_r = median([r.rps for r in reads["memory x1"]])
+    base_w = median(writes["memory x1"])
+    base_s = streams["memory x1"]["held"]
     rows, data = [], []
     for name in servers:
         rps = median([r.rps for r in reads[name]])
@@ -139,7 +151,7 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
         data.append(item)
         rows.append(
             [
-                f"{name} x1",
+                name,
                 rps,
                 item["read_p99_ms"],
                 f"{item['read_ratio']:.2f}x",
@@ -152,7 +164,7 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
         )
     print(
         table(
-            f"Stores ({reads['memory'][0].tool}, polled reads 64 connections {duration:.0f}s; "
+            f"Stores ({reads['memory x1'][0].tool}, polled reads 64 connections {duration:.0f}s; "
             f"writes {WRITERS} threads {duration / 2:.0f}s; x {repeats}, medians; shared machine)",
             [
                 "store",
@@ -170,8 +182,8 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
     )
     if redis is None:
         print("redis: not measured (redis-server not installed: Debian package `redis-server`)")
-    print("redis x2 workers: not measured (several workers sharing one world are not built yet)")
-    sqlite = next(d for d in data if d["store"] == "sqlite")
+    by = {d["store"]: d for d in data}
+    sqlite = by["sqlite x1"]
     ok = sqlite["read_ratio"] >= TARGET_SQLITE_READS
     summary = (
         f"stores: sqlite polled reads {sqlite['read_ratio']:.2f}x memory "
@@ -179,5 +191,18 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
         f"sqlite writes {sqlite['write_ratio']:.2f}x memory; SSE streams held "
         + ", ".join(f"{d['store']} {d['sse_held']:,}" for d in data)
     )
+    if "redis x2" in by:
+        one, two = by["redis x1"], by["redis x2"]
+        r_ratio = two["read_rps"] / one["read_rps"] if one["read_rps"] else float("nan")
+        s_ratio = two["sse_held"] / one["sse_held"] if one["sse_held"] else float("nan")
+        x2_ok = r_ratio >= TARGET_X2_READS and s_ratio >= TARGET_X2_STREAMS
+        ok = ok and x2_ok
+        summary += (
+            f"; redis x2 vs x1: polled reads {r_ratio:.2f}x (target >= {TARGET_X2_READS}x), "
+            f"SSE streams {s_ratio:.2f}x (target >= {TARGET_X2_STREAMS}x): "
+            f"{'PASS' if x2_ok else 'FAIL'}"
+        )
+        if one["sse_held"] >= max(12000, two["sse_held"]):
+            summary += " (x1 held the top step: the streams ratio is a lower bound)"
     print(summary)
     return {"rows": data, "pass": ok, "summary": summary, "duration": duration}

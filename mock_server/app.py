@@ -18,6 +18,7 @@ from nemo_mock.server.errors import Envelope
 from nemo_mock.server.exchange import ExchangeMiddleware
 from nemo_mock.server.routes import agent, auth, control, render, sessions, ui, uploads
 from nemo_mock.server.settings import Settings
+from nemo_mock.server.stores.shared import SharedMiddleware
 from nemo_mock.server.world import World
 
 
@@ -119,7 +120,10 @@ class EmulatorApp:
         # it); an unknown path answers 404 instead
         self.router = Router(routes, redirect_slashes=False)
         self._stack: ASGIApp = ExchangeMiddleware(self.router, world)
-        if world.settings.store != "memory":  # commit the store before any answer goes out
+        shared = world.runtime.shared
+        if shared is not None:  # a world shared with other processes (redis://)
+            self._stack = SharedMiddleware(self._stack, world, shared)
+        elif world.settings.store != "memory":  # commit the store before any answer goes out
             self._stack = stores.StoreMiddleware(self._stack, world)
 
     @property

@@ -86,6 +86,13 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
         "before its response), redis://HOST:PORT/DB",
     )
     p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N processes on one port sharing one world (needs --store redis://...; default 1)",
+    )
+    p.add_argument(
         "--scenario",
         metavar="FILE",
         help="apply a scenario's server block (seed, settings, faults) on start",
@@ -170,18 +177,27 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     world = World(settings)
     world.faults.add_many(faults)
+    workers = getattr(args, "workers", 1) or 1
 
     def ready(url: str) -> None:
         print(
             f"nemo-mock serving {url}  (seed={settings.seed}, time_scale={settings.time_scale}, "
-            f"error_status={settings.error_status}; control plane {url}/_mock; Ctrl-C stops)",
+            f"error_status={settings.error_status}"
+            + (f", {workers} workers on {settings.store}" if workers != 1 else "")
+            + f"; control plane {url}/_mock; Ctrl-C stops)",
             flush=True,
         )
 
     try:
+        if workers != 1:
+            from nemo_mock.server.workers import serve_workers
+
+            code = serve_workers(settings, workers, faults, on_ready=ready)
+            print("nemo-mock stopped", flush=True)
+            return code
         with contextlib.suppress(KeyboardInterrupt):
             serve(settings, world=world, on_ready=ready)
-    except (SnapshotError, StoreError) as exc:
+    except (SnapshotError, StoreError, SettingsError) as exc:
         print(f"nemo-mock: {exc}", file=sys.stderr)
         return 2
     print("nemo-mock stopped", flush=True)

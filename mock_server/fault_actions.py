@@ -69,7 +69,8 @@ class FaultedExchange:
             elif a.type.startswith("sse_"):
                 turn.update(_turn_fields(a.action))
         if delay:
-            await self.world.clock.sleep(delay)
+            async with self.world.paused():  # (a shared world's other writers go on meanwhile)
+                await self.world.clock.sleep(delay)
         if turn:
             scope["state"]["turn_overrides"] = _turn_overrides(turn)
         render = by_type.get("render_fail") or by_type.get("render_stall")
@@ -177,6 +178,12 @@ def transport_of(receive: Receive) -> Any:
 async def _drop(scope: Scope, receive: Receive) -> None:
     """Close the socket without an answer (uvicorn), or raise ConnectionDropped (in-process)."""
     scope.setdefault("state", {}).setdefault("journal_entry", {})["dropped"] = True
+    await drop_connection(receive)
+
+
+async def drop_connection(receive: Receive) -> None:
+    """Close the client's connection without an answer (uvicorn), or raise ConnectionDropped
+    (in-process, where there is no socket)."""
     transport = transport_of(receive)
     if transport is None:
         raise ConnectionDropped("fault rule: connection dropped")

@@ -12,11 +12,12 @@ import gc
 import importlib.util
 import logging
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -25,6 +26,8 @@ from nemo_mock.server.app import create_app
 from nemo_mock.server.journal import redact_query
 from nemo_mock.server.settings import Settings
 from nemo_mock.server.world import World
+
+T = TypeVar("T")
 
 
 def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
@@ -82,6 +85,7 @@ class _Server(uvicorn.Server):
         self._on_ready = on_ready
         self.url = ""
         self.tune_gc = False
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -99,6 +103,7 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
     async def startup(self, sockets: Any = None) -> None:
+        self.loop = asyncio.get_running_loop()
         await super().startup(sockets)
         if self.tune_gc:
             # Thousands of open streams are millions of objects: full collections paused the
@@ -133,15 +138,19 @@ def raise_open_file_limit() -> int:
 
 
 def serve(
-    settings: Settings, world: World | None = None, on_ready: Callable[[str], None] | None = None
+    settings: Settings,
+    world: World | None = None,
+    on_ready: Callable[[str], None] | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
-    """Serve in the foreground until Ctrl-C / SIGTERM (uvicorn stops gracefully, bounded)."""
+    """Serve in the foreground until Ctrl-C / SIGTERM (uvicorn stops gracefully, bounded);
+    on `sockets` already listening when given (a worker of `serve --workers N`)."""
     raise_open_file_limit()  # a process of its own: thousands of streams need descriptors
     world = world or World(settings)
     server = _Server(uvicorn_config(create_app(settings, world), settings), on_ready)
     server.tune_gc = True  # a process of its own: safe to tune the collector
     try:
-        server.run()
+        server.run(sockets=sockets)
     finally:
         _save_state(world)
 
@@ -199,6 +208,20 @@ class LiveServer:
     def _run(self) -> None:
         assert self._server is not None
         asyncio.run(self._server.serve())
+
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float = 30.0) -> T:
+        """`fn(*args)` run on the server's event loop as one section of its world (with a
+        shared store: one atomic change every process sees); its result. Code outside the
+        server (a scenario runner) changes the World this way, never from its own thread."""
+        loop = self._server.loop if self._server is not None else None
+        if loop is None or not loop.is_running():
+            return fn(*args)
+
+        async def run() -> T:
+            async with self.world.section():
+                return fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop (open streams get the graceful-shutdown timeout, then are cancelled)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ AUTHOR = "nemo_agent"
 NO_CONTENT = "MODEL_RETURNED_NO_CONTENT"  # ADK's error code when the model answers nothing
 MAX_CATCH_UP = 3  # heartbeats sent at once after a late wake-up
 FRAME_KINDS = ("text", "partial", "tool_call", "tool_result", "heartbeat", "error")
+TICKET_POLL = 0.01  # real seconds between looks at a shared session queue (redis://)
 MAX_EVENTS = 400  # frames whose virtual time the journal keeps per turn (the counts keep going)
 
 
@@ -135,26 +137,33 @@ class Turn:
         turns = Turns.of(world)
         self._turns = turns
         self._prev, self._done = turns.enqueue(session.id)
+        # a shared world (redis://): the session's queue spans every process
+        queue = world.runtime.turn_queue
+        self._ticket = queue.enqueue(session.id) if queue is not None else None
 
     # -- the task --------------------------------------------------------------------------
     async def run(self) -> None:
         """Wait for earlier turns of the session, then play the plan; always settle and close."""
+        section = self.world.section
         try:
             await self._wait_previous()
             self.record["vstart"] = self.world.now()
             if self.overrides.stall or self.world.settings.stall_turns:
                 await self._until(self.cap_at)
             await self._play()
-            self._settle("completed")
+            async with section():
+                self._settle("completed")
         except _Capped:
             cap = self.world.settings.turn_cap
             self._error(
                 f"The agent did not finish within the {cap:g}-second limit.",
                 {"code": 504, "reason": "turn_cap", "limit_seconds": cap},
             )
-            self._settle("capped")
+            async with section():
+                self._settle("capped")
         except _Failed:
-            self._settle("failed")
+            async with section():
+                self._settle("failed")
         except asyncio.CancelledError:
             self._settle("cancelled")
             raise
@@ -162,7 +171,7 @@ class Turn:
             self._error(
                 "Internal error while running the agent.", {"code": 500, "type": type(exc).__name__}
             )
-            self._settle("failed")
+            self._settle("failed")  # (outside a section: last writer wins in a shared world)
         finally:
             self.record["vend"] = self.world.now()
             self.pipe.close()
@@ -174,12 +183,18 @@ class Turn:
     def _hand_over(self) -> None:
         """Let the next turn of the session start (after the previous one if this one was cut)."""
         done, prev = self._done, self._prev
+        queue = self.world.runtime.turn_queue
+        if self._ticket is not None and queue is not None:
+            queue.done(self.session.id, self._ticket)
         if prev is not None and not prev.done():
             prev.add_done_callback(lambda _f: _resolve(done))
         else:
             _resolve(done)
 
     async def _wait_previous(self) -> None:
+        if self._ticket is not None:
+            await self._wait_ticket(self._ticket)
+            return
         prev = self._prev
         if prev is None or prev.done():
             return
@@ -197,6 +212,23 @@ class Turn:
             if not prev.done():
                 self._tick()
 
+    async def _wait_ticket(self, ticket: str) -> None:
+        """Wait (heartbeating) until the session's shared queue reaches `ticket`."""
+        queue = self.world.runtime.turn_queue
+        assert queue is not None
+        while not queue.first(self.session.id, ticket):
+            self.record["queued"] = True
+            if self.world.now() >= self.cap_at:
+                raise _Capped
+            beat = asyncio.ensure_future(
+                self.world.clock.sleep_until(min(self.next_beat, self.cap_at))
+            )
+            try:
+                await asyncio.wait((beat,), timeout=TICKET_POLL)
+            finally:
+                beat.cancel()
+            self._tick()
+
     async def _play(self) -> None:
         w, s, o = self.world, self.world.settings, self.overrides
         silent, draw = turn_plan.decide_silent(
@@ -209,26 +241,16 @@ class Turn:
             silent = o.silent
         self.record["silent"] = silent
         r = w.rng("turn", self.session.id, self.number)
-        state = {"draft": self.session.draft, "generated_media": self.session.generated_media}
-        plan = turn_plan.plan(
-            self.intent,
-            self.message,
-            self.session.language,
-            state,
-            r,
-            silent=silent or o.error is not None,
-            streaming=self.streaming,
-            new_id=lambda kind: (
-                "adk-" + w.ids.uuid(kind) if kind == "call" else "gen_" + w.ids.hex(kind, 16)
-            ),
-        )
+        async with w.section():  # the plan draws ids
+            plan = self._plan(silent or o.error is not None, r)
         decisions.update(plan.decisions)
         self.record["decisions"] = decisions
         self.record["duration"] = plan.duration
         start = w.now()
         for step in plan.steps:
             await self._until(start + step.at)
-            self._step(step)
+            async with w.section():
+                self._step(step)
         if o.error is not None:
             await self._until(start + plan.duration)
             self._error(o.error, {"code": 500, "reason": "fault"})
@@ -236,22 +258,41 @@ class Turn:
         if silent:
             await self._until(start + plan.duration)
             if s.silent_close_style == "adk":
-                self._event(
-                    {"role": "model", "parts": []},
-                    errorCode=NO_CONTENT,
-                    errorMessage="The model returned no content.",
-                )
+                async with w.section():
+                    self._event(
+                        {"role": "model", "parts": []},
+                        errorCode=NO_CONTENT,
+                        errorMessage="The model returned no content.",
+                    )
                 self._mark("no_content")
             return
         if o.trailing_text and plan.final_text is not None:
-            self._event(
-                {
-                    "role": "model",
-                    "parts": [{"text": turn_plan.text(self.session.language, "trailing")}],
-                }
-            )
+            async with w.section():
+                self._event(
+                    {
+                        "role": "model",
+                        "parts": [{"text": turn_plan.text(self.session.language, "trailing")}],
+                    }
+                )
             self.frames["text"] += 1
             self._mark("text")
+
+    def _plan(self, silent: bool, r: random.Random) -> turn_plan.Plan:
+        """The turn's plan (draws ids: run it in a section)."""
+        w = self.world
+        state = {"draft": self.session.draft, "generated_media": self.session.generated_media}
+        return turn_plan.plan(
+            self.intent,
+            self.message,
+            self.session.language,
+            state,
+            r,
+            silent=silent,
+            streaming=self.streaming,
+            new_id=lambda kind: (
+                "adk-" + w.ids.uuid(kind) if kind == "call" else "gen_" + w.ids.hex(kind, 16)
+            ),
+        )
 
     # -- time ------------------------------------------------------------------------------
     async def _until(self, deadline: float) -> None:

@@ -6,6 +6,7 @@ can be tested without HTTP. Nothing here is global: two Worlds never share anyth
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 from collections import deque
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from nemo_mock.server.media import MediaCache
     from nemo_mock.server.snapshot import Autosaver
     from nemo_mock.server.stores.kept import Kept
+    from nemo_mock.server.stores.shared import Shared
+    from nemo_mock.server.stores.turn_queue import TurnQueue
     from nemo_mock.server.turns import Turns
 
 
@@ -35,7 +38,11 @@ class Runtime:
     turns: Turns | None = None  # running turns and per-session queues (turns.Turns.of)
     autosaver: Autosaver | None = None  # set by snapshot.attach when --state-file is given
     media: MediaCache | None = None  # rendered MP4s by content (renders.cache_of)
+    shared: Shared | None = None  # a world shared through redis:// (stores/shared.py)
+    turn_queue: TurnQueue | None = None  # the sessions' turn queues across processes (redis://)
 
+
+_NO_SECTION = contextlib.nullcontext()
 
 #: World attributes whose contents a store keeps (mock_server/stores/kept.py wraps them)
 KEPT_TABLES = frozenset({"users", "tokens", "sessions", "renders", "claims", "mints"})
@@ -98,6 +105,18 @@ class World:
             old.journal_max_bytes,
         ):
             self.journal.resize(settings.journal_size, settings.journal_max_bytes)
+
+    def section(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """`async with world.section():` around code that changes state off a request (a turn
+        step): one atomic change of a shared world (redis://); nothing otherwise."""
+        shared = self.runtime.shared
+        return shared.section() if shared is not None else _NO_SECTION
+
+    def paused(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """`async with world.paused():` around a wait inside a request (a `delay` fault): in a
+        shared world the write lock is let go meanwhile; nothing otherwise."""
+        shared = self.runtime.shared
+        return shared.paused() if shared is not None else _NO_SECTION
 
     def rng(self, *parts: object) -> random.Random:
         """The seeded RNG of one entity (e.g. `("turn", session_id, n)`)."""

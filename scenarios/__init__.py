@@ -13,7 +13,7 @@ from nemo_mock.scenarios._expect import RunRecord, StepRecord, Verdict, evaluate
 from nemo_mock.scenarios._load import ScenarioError, load_file, load_library, parse, schema
 from nemo_mock.scenarios._model import Expectation, Scenario, Step
 from nemo_mock.scenarios._report import junit, print_report, write_junit
-from nemo_mock.scenarios._runner import ScenarioResult, run_scenario
+from nemo_mock.scenarios._runner import ScenarioResult, SharedWorld, run_scenario
 
 __all__ = [
     "CommandAdapter",
@@ -23,6 +23,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ScenarioResult",
+    "SharedWorld",
     "Step",
     "StepOutcome",
     "StepRecord",

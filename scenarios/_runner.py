@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,13 @@ from typing import Any
 from nemo_mock.scenarios._adapters import Adapter, base_env
 from nemo_mock.scenarios._expect import RunRecord, StepRecord, Verdict, evaluate_all
 from nemo_mock.scenarios._model import VARIANTS, Expectation, Scenario, Step
+from nemo_mock.server.balancer import RoundRobin
 from nemo_mock.server.server_block import ScenarioError as ServerBlockError
 from nemo_mock.server.server_block import apply_server_block
 from nemo_mock.server.serving import LiveServer
 from nemo_mock.server.settings import Settings, SettingsError
+from nemo_mock.server.stores import StoreError
+from nemo_mock.server.stores.redis import drop_world
 from nemo_mock.server.world import World
 
 DEFAULT_TIME_SCALE = 600.0
@@ -83,29 +87,58 @@ def _server_block(scenario: Scenario, variant: str, time_scale: float) -> dict[s
     return block
 
 
+@dataclass(frozen=True)
+class SharedWorld:
+    """Run every scenario against `servers` emulator servers sharing one world through `store`
+    (redis://; each run gets a key prefix of its own), behind a round-robin balancer so that
+    consecutive requests of the client land on different servers."""
+
+    store: str
+    servers: int = 2
+
+
 class _Run:
     """The state of one run: the emulator, the work directory and the client's environment."""
 
     def __init__(
-        self, scenario: Scenario, adapter: Adapter, variant: str, time_scale: float, workdir: Path
+        self,
+        scenario: Scenario,
+        adapter: Adapter,
+        variant: str,
+        time_scale: float,
+        workdir: Path,
+        shared: SharedWorld | None = None,
     ) -> None:
         self.scenario, self.adapter, self.variant = scenario, adapter, variant
         self.time_scale = time_scale
         self.workdir = workdir
-        self.live = LiveServer(
-            Settings().merged(
-                {"clock_start": CLOCK_START, "time_scale": time_scale, **VARIANTS[variant]}
-            )
+        settings = Settings().merged(
+            {"clock_start": CLOCK_START, "time_scale": time_scale, **VARIANTS[variant]}
         )
+        self.shared_store = ""
+        self.balancer: LiveServer | None = None
+        if shared is None:
+            self.lives = [LiveServer(settings)]
+        else:
+            sep = "&" if "?" in shared.store else "?"
+            self.shared_store = f"{shared.store}{sep}prefix=scn{uuid.uuid4().hex[:12]}:"
+            settings = settings.merged({"store": self.shared_store})
+            self.lives = [LiveServer(settings) for _ in range(max(1, shared.servers))]
+        self.live = self.lives[0]  # the World the runner acts on (with a shared store: all's)
+        self.url = ""
         self.env: dict[str, str] = {}
         self.secrets: set[str] = set()
 
     def start(self) -> None:
-        self.live.start()
-        apply_server_block(
-            self.live.world, _server_block(self.scenario, self.variant, self.time_scale)
-        )
-        self.live.world.clock.restore(CLOCK_START, self.time_scale)
+        for live in self.lives:
+            live.start()
+        self.url = self.live.url
+        if len(self.lives) > 1:
+            self.balancer = LiveServer(app=RoundRobin([live.url for live in self.lives]))
+            self.url = self.balancer.start()
+        block = _server_block(self.scenario, self.variant, self.time_scale)
+        self.live.call(apply_server_block, self.live.world, block)
+        self.live.call(self.live.world.clock.restore, CLOCK_START, self.time_scale)
         (self.workdir / "state").mkdir()
         (self.workdir / "downloads").mkdir()
         (self.workdir / "files").mkdir()
@@ -113,8 +146,8 @@ class _Run:
         env.update(
             {
                 "HOME": str(self.workdir),
-                "NEMO_API_URL": self.live.url,
-                "NEMO_WEB_URL": self.live.url,
+                "NEMO_API_URL": self.url,
+                "NEMO_WEB_URL": self.url,
                 "NEMO_STATE_DIR": str(self.workdir / "state"),
                 "NEMO_TIME_SCALE": f"{self.time_scale:g}",
                 "NEMO_DOWNLOAD_DIR": str(self.workdir / "downloads"),
@@ -125,13 +158,18 @@ class _Run:
         env.update(client.get("env") or {})
         registered = client.get("registered")
         if registered is not None:
-            token, _user = self.live.world.register_user(int(registered["credits"]))
+            token, _user = self.live.call(self.live.world.register_user, int(registered["credits"]))
             env["NEMO_TOKEN"] = token.value
             self.secrets.add(token.value)
         self.env = env
 
     def stop(self) -> None:
-        self.live.stop()
+        if self.balancer is not None:
+            self.balancer.stop()
+        for live in self.lives:
+            live.stop()
+        if self.shared_store:
+            drop_world(self.shared_store)
 
     # -- steps -------------------------------------------------------------------------------
     def step(self, step: Step, budget: float) -> StepRecord:
@@ -151,9 +189,9 @@ class _Run:
                 min(step.deadline, budget),
             )
         elif step.kind == "advance":
-            world.clock.advance(float(step.value))
+            self.live.call(world.clock.advance, float(step.value))
         else:
-            error = self._control(step.value)
+            error = self.live.call(self._control, step.value)
         record = StepRecord(
             id=step.id,
             kind=step.kind,
@@ -178,6 +216,7 @@ class _Run:
         return f"upload {path}"
 
     def _control(self, action: Mapping[str, Any]) -> str:
+        """A control step (run on the server's loop: `LiveServer.call`)."""
         world = self.live.world
         if action.get("expire_token"):
             for token in world.tokens.values():
@@ -203,17 +242,19 @@ def run_scenario(
     variant: str = "body",
     *,
     time_scale: float | None = None,
+    shared: SharedWorld | None = None,
 ) -> ScenarioResult:
-    """Run `scenario` with `adapter` under `variant` (error_status body or http)."""
+    """Run `scenario` with `adapter` under `variant` (error_status body or http); against
+    several servers sharing one world when `shared` is given."""
     scale = float(scenario.time_scale or time_scale or DEFAULT_TIME_SCALE)
     result = ScenarioResult(scenario, variant, adapter.name)
     began = time.monotonic()
     deadline = began + scenario.deadline
     with tempfile.TemporaryDirectory(prefix=f"nemo-scn-{scenario.name}-") as tmp:
-        run = _Run(scenario, adapter, variant, scale, Path(tmp))
+        run = _Run(scenario, adapter, variant, scale, Path(tmp), shared)
         try:
             run.start()
-        except (ServerBlockError, SettingsError, ValueError, RuntimeError) as exc:
+        except (ServerBlockError, SettingsError, ValueError, RuntimeError, StoreError) as exc:
             run.stop()
             result.error = f"set-up failed: {exc}"
             result.seconds = round(time.monotonic() - began, 3)

@@ -14,6 +14,7 @@ from nemo_mock.scenarios._model import VARIANTS
 
 if TYPE_CHECKING:
     from nemo_mock.scenarios._model import Scenario
+    from nemo_mock.scenarios._runner import SharedWorld
 
 SCENARIOS_HELP = """\
 Verify a client of the nemo_agent API against the scenario library.
@@ -85,6 +86,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--jobs", "-j", type=int, default=2, help="scenario runs in parallel (default 2)"
     )
     run.add_argument("--verbose", "-v", action="store_true", help="show passing expectations too")
+    run.add_argument(
+        "--store",
+        metavar="URL",
+        help="redis://HOST:PORT/DB: run each scenario against --workers emulator servers sharing "
+        "one world there, behind a round-robin balancer (consecutive requests of the client "
+        "land on different servers)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="emulator servers per run with --store (default 2)",
+    )
     run.set_defaults(func=run_run)
     rec = ssub.add_parser(
         "from-recording",
@@ -169,6 +184,23 @@ def run_validate(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _shared(store: str | None, workers: int | None) -> SharedWorld:
+    """The `SharedWorld` option of `--store`/`--workers` (ValueError saying what is wrong)."""
+    from nemo_mock.scenarios._runner import SharedWorld
+    from nemo_mock.server.stores import StoreError, check_url
+
+    if not store or not store.startswith("redis://"):
+        raise ValueError("--workers needs --store redis://HOST:PORT/DB (the servers share it)")
+    try:
+        check_url(store)
+    except StoreError as exc:
+        raise ValueError(str(exc)) from exc
+    count = 2 if workers is None else workers
+    if count < 1:
+        raise ValueError("--workers must be >= 1")
+    return SharedWorld(store, count)
+
+
 def run_run(args: argparse.Namespace) -> int:
     """Run the chosen scenarios against the client; 0 exactly when every MUST passed."""
     from nemo_mock.scenarios._adapters import adapter_for
@@ -176,22 +208,30 @@ def run_run(args: argparse.Namespace) -> int:
     from nemo_mock.scenarios._report import print_report, write_junit
     from nemo_mock.scenarios._runner import run_scenario
 
+    shared = None
     try:
         chosen = _select(args.names, args.dir)
         adapter = adapter_for(args.client)
+        if args.store is not None or args.workers is not None:
+            shared = _shared(args.store, args.workers)
     except (ScenarioError, LookupError, ValueError) as exc:
         print(f"nemo-mock: {exc}", file=sys.stderr)
         return 2
     runs = [(s, v) for s in chosen for v in s.variants(args.variant)]
     print(
         f"running {len(runs)} scenario run(s) against {adapter.name!r} "
-        f"(variant {args.variant}, {max(1, args.jobs)} in parallel)",
+        f"(variant {args.variant}, {max(1, args.jobs)} in parallel"
+        + (f"; {shared.servers} servers sharing {shared.store}" if shared else "")
+        + ")",
         flush=True,
     )
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(
             pool.map(
-                lambda sv: run_scenario(sv[0], adapter, sv[1], time_scale=args.time_scale), runs
+                lambda sv: run_scenario(
+                    sv[0], adapter, sv[1], time_scale=args.time_scale, shared=shared
+                ),
+                runs,
             )
         )
     print_report(results, verbose=args.verbose)

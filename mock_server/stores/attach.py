@@ -12,7 +12,12 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nemo_mock.server import snapshot
+from nemo_mock.server.stores.apply import apply_meta
 from nemo_mock.server.stores.kept import TABLES, Kept
+from nemo_mock.server.stores.redis import RedisStore
+from nemo_mock.server.stores.shared import Shared
+from nemo_mock.server.stores.shared_journal import SharedJournal
+from nemo_mock.server.stores.turn_queue import TurnQueue
 from nemo_mock.server.stores.urls import open_store
 from nemo_mock.server.world import World
 
@@ -45,10 +50,16 @@ def attach(world: World, url: str) -> bool:
     if kept_of(world) is not None:
         return False
     store = open_store(url)
+    shared = store if isinstance(store, RedisStore) else None
     try:
-        data = snapshot_of(store.load())
+        if shared is not None:
+            shared.lock()  # joining a shared world: nobody changes it while we load it
+        rows = store.load()
+        data = snapshot_of(rows)
         if data is not None:
             snapshot.restore_world(world, data)
+            if shared is not None:  # the precise clock; our settings win (see `join`)
+                apply_meta(world, {k: v for k, v in rows["meta"].items() if k == "anchor"})
     except BaseException:
         store.close()
         raise
@@ -58,7 +69,9 @@ def attach(world: World, url: str) -> bool:
         setattr(world, name, getattr(world, name))  # wrapped by World.__setattr__
     if data is not None:
         kept.settle()  # memory now equals the store
-    else:
+    if shared is not None:
+        join(world, kept, shared)  # commits our settings (or the whole new world) and unlocks
+    elif data is None:
         kept.flush()
     path = world.settings.state_file
     if data is not None and path and snapshot.autosaver_of(world) is None:
@@ -67,8 +80,35 @@ def attach(world: World, url: str) -> bool:
     return data is not None
 
 
+def join(world: World, kept: Kept, store: RedisStore) -> None:
+    """Share `world` through `store` (its lock held): the journal, the turn queues and every
+    change go through Redis from now on. The settings of the process that joins last win (all
+    processes of one `serve --workers N` have the same)."""
+    keys = store.keys
+    world.journal = SharedJournal(
+        store.redis,
+        keys.journal,
+        world.settings.journal_size,
+        world.settings.journal_max_bytes,
+        aio=store.aio,
+    )
+    world.runtime.turn_queue = TurnQueue(store.redis, store.owner, keys.turns, keys.alive)
+    world.runtime.turn_queue.alive()
+    shared = Shared(world, kept, store)
+    world.runtime.shared = shared
+    store.unlocked = shared.write_unlocked
+    kept.mark_meta("settings")
+    try:
+        kept.flush()
+    finally:
+        store.release()
+
+
 def detach(world: World) -> None:
     """Write what is pending and close the store (shutdown)."""
+    shared = world.runtime.shared
+    if shared is not None:
+        shared.close()
     kept = kept_of(world)
     if kept is not None and not kept.closed:
         kept.flush(soft=True)

@@ -18,8 +18,10 @@ write a client made. Persisting each poll would put a disk write on the polled-r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
+import time
 from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,22 @@ from nemo_mock.server.stores.base import Row, Store
 
 if TYPE_CHECKING:
     from nemo_mock.server.world import World
+
+
+def anchor_row(world: World) -> dict[str, float]:
+    """The clock as (virtual now, wall time, scale): another process derives the same now."""
+    return {"now": world.clock.now(), "wall": time.time(), "time_scale": world.clock.time_scale}
+
+
+def settings_row(settings: Any) -> dict[str, Any]:
+    """The settings every process of a shared world runs with (not where each one listens,
+    its files or its admin token)."""
+    data = dataclasses.asdict(settings)
+    return {k: v for k, v in data.items() if k not in LOCAL_SETTINGS}
+
+
+#: settings each process of a shared world keeps for itself
+LOCAL_SETTINGS = frozenset({"host", "port", "store", "state_file", "admin_token", "access_log"})
 
 #: World attribute -> store kind of the entity tables it holds
 TABLES = {
@@ -40,6 +58,7 @@ TABLES = {
 }
 SOFT_FIELDS = frozenset({"last_active"})
 SOFT_DELAY = 1.0  # real seconds between writes of soft changes
+Batch = tuple[list[Row], list[tuple[str, str]], list[str]]  # puts, deletes, cleared kinds
 
 
 class _Handle:
@@ -70,13 +89,13 @@ class KeptDict(dict[str, Any]):
     def __setitem__(self, key: str, value: Any) -> None:
         old = self.get(key)
         if old is not None and old is not value:
-            _release(old)
+            release(old)
         super().__setitem__(key, value)
         self._kept_by.adopt(self._kind, key, value)
         self._kept_by.mark(self._kind, key, value)
 
     def __delitem__(self, key: str) -> None:
-        _release(self[key])
+        release(self[key])
         super().__delitem__(key)
         self._kept_by.mark(self._kind, key, None)
 
@@ -84,13 +103,13 @@ class KeptDict(dict[str, Any]):
         if key not in self:
             return super().pop(key, *default)
         value = super().pop(key)
-        _release(value)
+        release(value)
         self._kept_by.mark(self._kind, key, None)
         return value
 
     def clear(self) -> None:
         for key, value in self.items():
-            _release(value)
+            release(value)
             self._kept_by.mark(self._kind, key, None)
         super().clear()
 
@@ -105,12 +124,12 @@ class KeptDict(dict[str, Any]):
 
     def popitem(self) -> tuple[str, Any]:
         key, value = super().popitem()
-        _release(value)
+        release(value)
         self._kept_by.mark(self._kind, key, None)
         return key, value
 
 
-def _release(entity: Any) -> None:
+def release(entity: Any) -> None:
     """`entity` left its table: later changes to it are not written under its old key."""
     handle = getattr(entity, "_kept", None)
     if isinstance(handle, _Handle):
@@ -148,6 +167,9 @@ class Kept:
         self._last: dict[str, Any] = {}
         self._scheduled = False
         self._soft_scheduled = False
+        # a shared store (redis) commits at the end of each locked section: no flush between
+        self.deferred = False
+        self.shared = bool(getattr(store, "shared", False))
 
     # -- what the World calls --------------------------------------------------------------
     def table(self, name: str, value: Any) -> Any:
@@ -161,7 +183,7 @@ class Kept:
         previous = self.world.__dict__.get(name)
         if isinstance(previous, KeptDict):  # a reset or restore: the old entities are no one's
             for entity in previous.values():
-                _release(entity)
+                release(entity)
         wrapped = KeptDict(self, kind, dict(value))
         self._clear.add(kind)
         self._dirty = {k: v for k, v in self._dirty.items() if k[0] != kind}
@@ -205,12 +227,21 @@ class Kept:
 
     def flush(self, soft: bool = False) -> bool:
         """Write what changed as one batch; True when a batch was written."""
+        batch = self.collect(soft)
+        if batch is None:
+            return False
+        self.store.write(*batch)
+        return True
+
+    def collect(self, soft: bool = False) -> Batch | None:
+        """What changed as one batch (puts, deletes, cleared kinds), now counted as written;
+        None when nothing changed (`soft`: the soft changes count too)."""
         self._scheduled = False
         if self.closed:
-            return False
+            return None
         meta = self._meta_rows()
         if not (self._dirty or self._clear or meta or (soft and self._soft)):
-            return False
+            return None
         changes = dict(self._soft) if soft else {}
         changes.update(self._dirty)
         puts: list[Row] = [
@@ -225,16 +256,19 @@ class Kept:
         else:
             for k in changes:
                 self._soft.pop(k, None)
-        self.store.write(puts, deletes, clear)
         self.writes += 1
-        return True
+        return puts, deletes, clear
+
+    def dirty_keys(self) -> set[tuple[str, str]]:
+        """The entity rows changed here and not yet written (hard and soft)."""
+        return {*self._dirty, *self._soft}
 
     def _flush_soft(self) -> None:
         self._soft_scheduled = False
         self.flush(soft=True)
 
     def _schedule(self) -> None:
-        if self._scheduled:
+        if self._scheduled or self.deferred:
             return
         loop = _running_loop()
         if loop is not None:
@@ -244,12 +278,15 @@ class Kept:
     # -- meta rows -------------------------------------------------------------------------
     def _meta_values(self) -> dict[str, Any]:
         w = self.world
-        return {
+        values: dict[str, Any] = {
             "seed": w.settings.seed,
             "clock": w.clock.signature(),
             "ids": sum(w.ids.counts.values()),
             "faults": json.dumps(w.faults.dump(), sort_keys=True) if len(w.faults) else "",
         }
+        if self.shared:  # every process of a shared world runs with the same settings
+            values["settings"] = w.settings
+        return values
 
     def _meta_changed(self) -> bool:
         return self._meta_values() != self._last.get("_signature")
@@ -266,6 +303,10 @@ class Kept:
         for name in names:
             if name == "clock":
                 rows["clock"] = w.clock.state()
+                if self.shared:
+                    rows["anchor"] = anchor_row(w)
+            elif name == "settings":
+                rows["settings"] = settings_row(w.settings)
             elif name == "ids":
                 rows["ids"] = dict(w.ids.counts)
             elif name == "faults":
@@ -276,6 +317,10 @@ class Kept:
                 rows["seed"] = w.settings.seed
         self._last["_signature"] = sig
         return rows
+
+    def settle_meta(self) -> None:
+        """The meta rows equal what is stored (after applying another process's batch)."""
+        self._last["_signature"] = self._meta_values()
 
     def settle(self) -> None:
         """Forget pending work without writing (after loading: memory equals the store)."""

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 from nemo_mock.server.stores.base import Store, StoreError
 from nemo_mock.server.stores.memory import MemoryStore
 
-SCHEMES = ("memory", "sqlite:PATH", "redis://HOST:PORT/DB")
+SCHEMES = ("memory", "sqlite:PATH", "redis://HOST:PORT/DB[?prefix=NAME]")
 
 
 def check_url(url: str) -> str:
@@ -23,6 +23,9 @@ def check_url(url: str) -> str:
             raise StoreError(f"sqlite sync must be 'normal' or 'full', not {sync!r}")
         return url
     if url.startswith("redis://"):
+        from nemo_mock.server.stores.redis import parse_url
+
+        parse_url(url)
         return url
     raise StoreError(f"unknown store {url!r}: one of {', '.join(SCHEMES)}")
 

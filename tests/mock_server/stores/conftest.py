@@ -2,64 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from nemo_mock.server.stores import Store, open_store
+from tests.redis_server import fresh_redis, redis_url
 
-REDIS_MISSING = "redis-server not installed (Debian package `redis-server`)"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A redis-server of our own on a free loopback port, in a temp dir; stopped by its PID."""
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip(REDIS_MISSING)
-    pytest.importorskip("redis", reason="redis-py not installed (pip extra `redis`)")
-    import redis
-
-    workdir = tmp_path_factory.mktemp("redis")
-    port = _free_port()
-    args = [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir)]
-    args += ["--save", "", "--appendonly", "no", "--protected-mode", "yes"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10.0
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2.0)
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail("redis-server did not start within 10 s")
-                time.sleep(0.05)
-        client.close()
-        yield f"redis://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-_DB = iter(range(1, 16))  # each redis store test gets a database of its own (1..15)
+__all__ = ["fresh_redis", "redis_url"]  # fixtures and helpers of tests/redis_server.py
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -71,11 +22,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:{tmp_path / 'state.db'}"
     base: str = request.getfixturevalue("redis_url")
-    url = f"{base}/{next(_DB, 15)}"
-    store = open_store(url)
-    store.write(clear=("user", "token", "session", "render", "claim", "meta"))
-    store.close()
-    return url
+    return fresh_redis(base)
 
 
 @pytest.fixture

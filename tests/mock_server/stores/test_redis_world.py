@@ -1,5 +1,6 @@
 """The World on `redis://HOST:PORT/DB` (one emulator process): writes reach Redis before their
-answer, and a restarted emulator gives back what clients saw."""
+answer, and a restarted emulator gives back what clients saw (several processes sharing one
+world: test_shared_world.py)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ from typing import Any
 
 import pytest
 
-from nemo_mock.server.stores import detach, open_store
+from nemo_mock.server.stores import detach
 from nemo_mock.server.stores import kept as kept_module
+from nemo_mock.server.stores.redis import Keys, connect, drop_world, parse_url
 from tests.conftest import Api, make_settings
+from tests.redis_server import fresh_redis
 
 
 @pytest.fixture
-def url(redis_url: str) -> str:
-    """Database 14 of the private redis-server, emptied first."""
-    store = open_store(f"{redis_url}/14")
-    store.write(clear=("user", "token", "session", "render", "claim", "meta"))
-    store.close()
-    return f"{redis_url}/14"
+def url(redis_url: str) -> Iterator[str]:
+    """A world of its own on the private redis-server (its keys deleted after)."""
+    url = fresh_redis(redis_url)
+    yield url
+    drop_world(url)
 
 
 @pytest.fixture
@@ -45,14 +47,12 @@ def test_a_session_is_in_redis_when_the_answer_arrives(
     open_api: Any, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every write is committed before its response is sent (read with a client of our own)."""
-    import redis
-
     monkeypatch.setattr(kept_module.Kept, "_schedule", lambda self: None)  # only the send path
     api = open_api()
     sid = api.session(api.token())["session_id"]
-    own = redis.Redis.from_url(url)
+    own = connect(url)
     try:
-        raw = own.hget("nemo:session", sid)
+        raw = own.hget(Keys(parse_url(url)[3]).kind("session"), sid)
     finally:
         own.close()
     assert raw is not None and json.loads(raw)["id"] == sid
@@ -73,21 +73,3 @@ def test_a_restarted_emulator_gives_back_sessions_and_credits(open_api: Any) -> 
     balance = again.http.get("/api/credits/balance/simple", headers=h).json()["data"]
     assert state["state"]["draft"] == draft
     assert balance == {"available": 42, "frozen": 0, "total": 42}
-
-
-def test_a_second_emulator_on_the_same_database_is_refused(url: str) -> None:
-    """One process owns a Redis database: a second would keep a diverging copy in memory."""
-    from nemo_mock.server.stores import StoreError
-
-    first = open_store(url)
-    try:
-        with pytest.raises(StoreError, match="in use"):
-            open_store(url)
-    finally:
-        first.close()
-
-
-def test_a_closed_owner_leaves_the_database_to_the_next(url: str) -> None:
-    """Closing the store drops its lease at once (a restart does not wait for it to lapse)."""
-    open_store(url).close()
-    open_store(url).close()

@@ -1,4 +1,5 @@
-"""kill -9 in the middle of a write storm on `sqlite:PATH` loses no acknowledged write."""
+"""kill -9 in the middle of a write storm loses no acknowledged write (`sqlite:PATH`, and a
+process of a shared `redis://` world)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from nemo_mock.server.stores.redis import drop_world
 from tests.conftest import ATTRIBUTION
+from tests.redis_server import fresh_redis
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -24,11 +28,11 @@ START_DEADLINE = 20.0
 
 
 class Emulator:
-    """`nemo-mock serve --store sqlite:PATH --port 0` in a process of its own."""
+    """`nemo-mock serve --store URL --port 0` in a process of its own."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, store: str) -> None:
         cmd = [sys.executable, "-m", "nemo_mock", "serve", "--port", "0", "--seed", "7"]
-        cmd += ["--store", f"sqlite:{db}"]
+        cmd += ["--store", store]
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -96,10 +100,20 @@ def _storm(url: str, token: str, user_id: str, acks: dict[str, Any], stop: threa
                 return  # the emulator died under us: what was acknowledged is recorded
 
 
-def test_kill_9_during_a_write_storm_loses_no_acknowledged_write(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A durable store URL: a SQLite file, or a fresh world on the test redis-server."""
+    if request.param == "sqlite":
+        yield f"sqlite:{tmp_path / 'state.db'}"
+        return
+    url = fresh_redis(request.getfixturevalue("redis_url"))
+    yield url
+    drop_world(url)
+
+
+def test_kill_9_during_a_write_storm_loses_no_acknowledged_write(store: str) -> None:
     """Every write is committed before its response is sent, so kill -9 loses none."""
-    db = tmp_path / "state.db"
-    first = Emulator(db)
+    first = Emulator(store)
     try:
         with httpx.Client(base_url=first.url, timeout=5.0) as c:
             user = c.post("/_mock/users", json={"credits": 0}).json()["data"]
@@ -123,7 +137,7 @@ def test_kill_9_during_a_write_storm_loses_no_acknowledged_write(tmp_path: Path)
             w.join(10)
     finally:
         first.stop()
-    second = Emulator(db)
+    second = Emulator(store)
     try:
         with httpx.Client(base_url=second.url, timeout=5.0) as c:
             h = _h(user["token"])
