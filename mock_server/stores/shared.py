@@ -277,6 +277,7 @@ class SharedMiddleware:
             journal.reserved = seq  # taken by this request's entry, next (no await between)
         state = scope.setdefault("state", {})
         stream = pushed = False
+        waits = writes and not holding  # the lock is taken once the body has been read
 
         async def push() -> None:
             entry = state.get("journal_entry")
@@ -308,8 +309,6 @@ class SharedMiddleware:
                     pushed = True
                     await push()  # before the last byte: the client's next request sees it
             await send(message)
-
-        waits = writes and not holding  # the lock is taken once the body has been read
 
         async def receive_then_lock() -> Message:
             nonlocal holding, waits
