@@ -37,7 +37,9 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], dict[str, Any]]
     if name == "stores":
         from bench import stores
 
-        return lambda: stores.run(args.quick, tool=args.tool)
+        steps = [int(s) for s in args.steps.split(",")] if args.steps else None
+        chosen = tuple(args.stores.split(",")) if args.stores else None
+        return lambda: stores.run(args.quick, tool=args.tool, steps=steps, only=chosen)
     if name == "reliability":
         from bench import reliability
 
@@ -70,6 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="throughput load generator (auto: wrk when installed)",
     )
     p.add_argument("--steps", help="SSE stream counts to step through, e.g. 500,1000,2000")
+    p.add_argument(
+        "--stores",
+        help="stores: which rows (memory-x1,sqlite-x1,redis-x1,redis-x2; default all; the "
+        "first is the baseline)",
+    )
     p.add_argument(
         "--sse-servers",
         default="bare,emulator",
