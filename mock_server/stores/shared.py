@@ -130,7 +130,7 @@ class Shared:
             delay = 0.0002
             while (got := await self.store.atry_lock(incr)) is None:
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.01)
+                delay = min(delay * 2, 0.002)  # a lock is held for a few ms at most
             self.apply(got[0])
         except BaseException:
             self.store.release()
