@@ -41,7 +41,14 @@ def test_all_is_exactly_what_the_readme_documents(module: str) -> None:
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
-    """(line, imported module) of every absolute import in a file."""
+    """(line, imported module) of every absolute import in a file (parsed at collection)."""
+    return _IMPORTS[path] if path in _IMPORTS else _parse_imports(path)
+
+
+def _parse_imports(path: Path) -> list[tuple[int, str]]:
+    # CPython 3.11.7's ast.parse is not thread-safe (gh-106905: "AST constructor recursion
+    # depth mismatch" when another thread compiles at the same moment, e.g. a live server of an
+    # earlier test importing lazily): the files are parsed once, while pytest collects
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
@@ -53,6 +60,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 
 
 SHIPPED = sorted(p for folder in FOLDERS.values() for p in (ROOT / folder).rglob("*.py"))
+_IMPORTS = {p: _parse_imports(p) for p in SHIPPED}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
