@@ -70,28 +70,33 @@ def media_ready(world: World, render: Render) -> Path | None:
 
 async def media_path(world: World, render: Render) -> Path:
     """The MP4 of `render`, drawn in a worker thread when needed (the event loop keeps going)."""
+    return (await media_drawn(world, render))[0]
+
+
+async def media_drawn(world: World, render: Render) -> tuple[Path, int]:
+    """(MP4, its size in bytes) of `render`, drawn in a worker thread when needed."""
     spec = spec_cached(world, render)
     cache = cache_of(world)
-    ready = cache.ready(spec)
-    if ready is not None:
-        return ready
-    return await anyio.to_thread.run_sync(cache.ensure, spec)
+    drawn = cache.drawn(spec)
+    if drawn is None:
+        await anyio.to_thread.run_sync(cache.ensure, spec)
+        drawn = cache.drawn(spec)
+        if drawn is None:  # drawn, then removed by someone else: draw it again next time
+            raise FileNotFoundError(cache.path(spec))
+    return drawn
 
 
-def view(
-    render: Render, now: float, base_url: str, settings: Settings, media: Path | None
-) -> dict[str, Any]:
-    """The job as GET /api/render/proxy/lambda/{id} answers it; `media` is the drawn MP4 when
-    the job is completed (its size and length are what `output` reports)."""
-    status, progress = status_at(render, now)
+async def view(world: World, render: Render, base_url: str) -> dict[str, Any]:
+    """The job now, as GET /api/render/proxy/lambda/{id} answers it; a completed job's MP4 is
+    drawn first (its size and length are what `output` reports)."""
+    status, progress = status_at(render, world.now())
     output = None
     if status == "completed":
-        if media is None:
-            raise ValueError("a completed render is viewed with its drawn MP4")
+        _, size = await media_drawn(world, render)
         output = {
             "url": f"{base_url}/media/renders/{render.media_name}",
-            "size": media.stat().st_size,
-            "duration": round(spec_of(render, settings).seconds, 3),
+            "size": size,
+            "duration": round(spec_cached(world, render).seconds, 3),
         }
     error = (
         "Render failed on the GPU node; submit again with a new id." if status == "failed" else None
