@@ -149,7 +149,8 @@ class Journal:
         with self._lock:
             self._seq += 1
             entry["seq"] = self._seq
-            self._evict(cost)
+            if len(self._entries) >= self._size or self.bytes + cost > self.max_bytes:
+                self._evict(cost)
             self._entries.append(entry)
             self._costs.append(cost)
             self.bytes += cost

@@ -21,12 +21,13 @@ CONTROL_PREFIX = "/_mock"
 def open_entry(world: World, scope: Scope) -> dict[str, Any]:
     """The journal entry of this exchange, appended now (status and code come later)."""
     client = scope.get("client")
+    query = scope.get("query_string")
     entry: dict[str, Any] = {
         "vtime": world.now(),
         "rtime": time.time(),
         "method": scope["method"],
         "path": scope["path"],
-        "query": redact_query(scope.get("query_string", b"")),
+        "query": redact_query(query) if query else "",
         "client": client[0] if client else None,
         # headers are redacted, and the missing attribution headers listed, when the journal is
         # read: not on the request's hot path
@@ -34,7 +35,7 @@ def open_entry(world: World, scope: Scope) -> dict[str, Any]:
         "status": None,
         "code": None,
     }
-    scope.setdefault("state", {})["journal_entry"] = entry
+    scope["state"]["journal_entry"] = entry
     size = scope.get(HEADER_BYTES)
     world.journal.add(entry, size if size is not None else header_bytes(scope["headers"]))
     return entry
@@ -45,7 +46,7 @@ def record_start(entry: dict[str, Any], scope: Scope, message: Message) -> None:
     entry["status"] = message["status"]
     entry["code"] = scope["state"].get("code")
     for k, v in message.get("headers", ()):
-        if k.lower() == b"content-type":
+        if len(k) == 12 and k.lower() == b"content-type":
             entry["content_type"] = v.decode("latin-1")
 
 
