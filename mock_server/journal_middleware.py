@@ -12,7 +12,7 @@ from typing import Any
 from starlette.types import Message, Scope
 
 from nemo_mock.server.guarded_http import HEADER_BYTES, header_bytes
-from nemo_mock.server.journal import RAW_HEADERS, redact_query
+from nemo_mock.server.journal import RAW_HEADERS, pack, redact_query
 from nemo_mock.server.world import World
 
 CONTROL_PREFIX = "/_mock"
@@ -51,6 +51,8 @@ def record_start(entry: dict[str, Any], scope: Scope, message: Message) -> None:
 
 
 def close_entry(world: World, entry: dict[str, Any]) -> None:
-    """The exchange is over: its real duration and the virtual time it ended."""
+    """The exchange is over: its real duration and the virtual time it ended; its raw headers
+    are packed (journal.pack)."""
     entry["duration_real"] = round(time.time() - entry["rtime"], 6)
     entry["vtime_end"] = world.now()
+    pack(entry)
