@@ -67,6 +67,7 @@ def _answer(router: StarletteRouter, method: str, path: str) -> tuple[str | None
         allow = sorted((exc.headers or {}).get("Allow", "").split(", "))
         return None, exc.status_code, {"Allow": ", ".join(allow)}
     route = scope["route"]
+    assert scope["endpoint"] is route.endpoint
     return route.path, 200, scope.get("path_params")
 
 
