@@ -82,7 +82,7 @@ def pack(e: dict[str, Any]) -> None:
     """
     raw = e.get(RAW_HEADERS)
     if type(raw) is list:
-        e[RAW_HEADERS] = marshal.dumps(raw)
+        e[RAW_HEADERS] = marshal.dumps(raw, 2)  # version 2: no back-references, the fastest
 
 
 def ready(e: dict[str, Any]) -> bool:
@@ -164,9 +164,14 @@ class Journal:
         with self._lock:
             self._seq += 1
             entry["seq"] = self._seq
-            if len(self._entries) >= self._size or self.bytes + cost > self.max_bytes:
+            entries = self._entries
+            if len(entries) >= self._size:  # full (never more: resize evicts at once)
+                entries.popleft()
+                self.bytes -= self._costs.popleft()
+                self.dropped += 1
+            if self.bytes + cost > self.max_bytes:
                 self._evict(cost)
-            self._entries.append(entry)
+            entries.append(entry)
             self._costs.append(cost)
             self.bytes += cost
         return entry
