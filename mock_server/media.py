@@ -188,6 +188,9 @@ class MediaCache:
         self._drawn: dict[str, tuple[Path, int]] = {}
         #: each job's spec, parsed once (id(render) -> (render, spec)); see renders.spec_cached
         self.specs: dict[int, tuple[Any, Spec]] = {}
+        #: each completed job's `output` (id(render) -> (render, base URL, output)); see
+        #: renders.output_of
+        self.outputs: dict[int, tuple[Any, str, dict[str, Any]]] = {}
 
     def path(self, spec: Spec) -> Path:
         """Where `spec`'s file lives (drawn or not)."""

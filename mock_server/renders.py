@@ -86,18 +86,41 @@ async def media_drawn(world: World, render: Render) -> tuple[Path, int]:
     return drawn
 
 
+def output_of(world: World, render: Render, base_url: str) -> dict[str, Any] | None:
+    """`output` of a completed `render` whose MP4 is drawn (None until it is), made once per job
+    and base URL: its URL, size and length never change (a job kept without a spec follows the
+    settings, so it is made each time)."""
+    cache = cache_of(world)
+    hit = cache.outputs.get(id(render))
+    if hit is not None and hit[0] is render and hit[1] == base_url:
+        known: dict[str, Any] = hit[2]
+        return known
+    spec = spec_cached(world, render)
+    drawn = cache.drawn(spec)
+    if drawn is None:
+        return None
+    output = {
+        "url": f"{base_url}/media/renders/{render.media_name}",
+        "size": drawn[1],
+        "duration": round(spec.seconds, 3),
+    }
+    if render.media:
+        cache.outputs[id(render)] = (render, base_url, output)
+    return output
+
+
 async def view(world: World, render: Render, base_url: str) -> dict[str, Any]:
     """The job now, as GET /api/render/proxy/lambda/{id} answers it; a completed job's MP4 is
     drawn first (its size and length are what `output` reports)."""
     status, progress = status_at(render, world.now())
     output = None
     if status == "completed":
-        _, size = await media_drawn(world, render)
-        output = {
-            "url": f"{base_url}/media/renders/{render.media_name}",
-            "size": size,
-            "duration": round(spec_cached(world, render).seconds, 3),
-        }
+        output = output_of(world, render, base_url)
+        if output is None:  # not drawn yet: drawn now, off the event loop
+            await media_drawn(world, render)
+            output = output_of(world, render, base_url)
+            if output is None:
+                raise FileNotFoundError(cache_of(world).path(spec_cached(world, render)))
     error = (
         "Render failed on the GPU node; submit again with a new id." if status == "failed" else None
     )
