@@ -5,10 +5,11 @@ a `send` wrapper that turns exceptions into responses. The exchange layer (mock_
 already answers every error with its envelope, so the emulator's routes skip that wrapper: fewer
 frames per open stream and one call less per message sent.
 - `RequestEndpoint(fn)`: `async fn(request) -> Response`, the usual handler.
-- `ScopeEndpoint(fn, body=...)`: `fn(world, scope) -> data` (sync, or async when it may wait, as
-  the render poll does while the MP4 is drawn off the loop) answered as the success envelope, or
-  as `body(world, data)`, with no Request object at all: for the reads clients poll every few
-  seconds (credits, state, render status) and load tests point fleets of clients at.
+- `ScopeEndpoint(fn, body=...)`: `fn(world, scope) -> data` (or a coroutine giving the data when
+  it has to wait, as the render poll does while the MP4 is drawn off the loop) answered as the
+  success envelope, or as `body(world, data)`, with no Request object at all: for the reads
+  clients poll every few seconds (credits, state, render status) and load tests point fleets of
+  clients at.
 The exchange layer gives every scope its `state` dict with a `journal_entry` before any endpoint
 runs, so endpoints write to both without checking.
 Route treats an endpoint that is not a function as an ASGI app. What `fn` raises (an ApiError)
@@ -17,9 +18,9 @@ reaches the exchange layer, which answers its envelope.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
+from types import CoroutineType
 from typing import Any
 
 from starlette.requests import Request
@@ -54,8 +55,9 @@ _JSON = (b"content-type", b"application/json")
 
 
 class ScopeEndpoint:
-    """An ASGI endpoint answering `fn(world, scope)` (a function or a coroutine function) with
-    HTTP 200 and `body(world, data)`: by default the success envelope."""
+    """An ASGI endpoint answering `fn(world, scope)` with HTTP 200 and `body(world, data)`: by
+    default the success envelope. `fn` returns the data, or a coroutine giving it when it has
+    to wait."""
 
     def __init__(
         self,
@@ -64,14 +66,13 @@ class ScopeEndpoint:
     ) -> None:
         self.fn = fn
         self.body = body
-        self._awaited = inspect.iscoroutinefunction(fn)
         self.__name__ = fn.__name__  # the route's name, as for a function endpoint
         self.__doc__ = fn.__doc__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         world: World = scope["app"].world  # the EmulatorApp (mock_server/app.py)
         data = self.fn(world, scope)
-        if self._awaited:
+        if type(data) is CoroutineType:  # it has to wait (a render poll while the MP4 is drawn)
             data = await data
         body = self.body(world, data)
         scope["state"]["code"] = 0  # read by the journal, as for an Envelope

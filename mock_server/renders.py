@@ -8,6 +8,7 @@ thread, and cached by content: `output.size` is the drawn file's size, `output.d
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -109,18 +110,34 @@ def output_of(world: World, render: Render, base_url: str) -> dict[str, Any] | N
     return output
 
 
-async def view(world: World, render: Render, base_url: str) -> dict[str, Any]:
-    """The job now, as GET /api/render/proxy/lambda/{id} answers it; a completed job's MP4 is
-    drawn first (its size and length are what `output` reports)."""
+def view(
+    world: World, render: Render, base_url: Callable[[], str]
+) -> dict[str, Any] | Coroutine[Any, Any, dict[str, Any]]:
+    """The job now, as GET /api/render/proxy/lambda/{id} answers it, or, when it completed and
+    its MP4 is not drawn yet, a coroutine that draws it first (off the event loop) and gives the
+    view: `output` reports the drawn file's size and length. `base_url()` is asked only when the
+    job completed."""
     status, progress = status_at(render, world.now())
     output = None
     if status == "completed":
-        output = output_of(world, render, base_url)
-        if output is None:  # not drawn yet: drawn now, off the event loop
-            await media_drawn(world, render)
-            output = output_of(world, render, base_url)
-            if output is None:
-                raise FileNotFoundError(cache_of(world).path(spec_cached(world, render)))
+        url = base_url()
+        output = output_of(world, render, url)
+        if output is None:
+            return _drawn_view(world, render, url, progress)
+    return _view(render, status, progress, output)
+
+
+async def _drawn_view(world: World, render: Render, url: str, progress: float) -> dict[str, Any]:
+    await media_drawn(world, render)
+    output = output_of(world, render, url)
+    if output is None:
+        raise FileNotFoundError(cache_of(world).path(spec_cached(world, render)))
+    return _view(render, "completed", progress, output)
+
+
+def _view(
+    render: Render, status: str, progress: float, output: dict[str, Any] | None
+) -> dict[str, Any]:
     error = (
         "Render failed on the GPU node; submit again with a new id." if status == "failed" else None
     )

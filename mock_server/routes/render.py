@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -105,17 +106,28 @@ async def submit(request: Request) -> Response:
     if not contracts.has_content(draft):
         raise ApiError(400, "The draft has no content: add a clip before exporting.")
     job = world.submit_render(user, session, render_id, draft)
-    return ok(await renders.view(world, job, base_url(request)))
+    view = renders.view(world, job, lambda: base_url(request))
+    return ok(view if isinstance(view, dict) else await view)
 
 
-async def render_status(world: World, scope: Scope) -> dict[str, Any]:
+def render_status(
+    world: World, scope: Scope
+) -> dict[str, Any] | Coroutine[Any, Any, dict[str, Any]]:
     """Poll a render: pending -> processing -> completed | failed; progress never decreases.
     The body's shape follows the setting render_status_shape (envelope | bare | success)."""
     user = user_of_scope(world, scope)
     job = world.render_for(user, scope["path_params"]["render_id"])
-    view = await renders.view(world, job, base_url_of(scope, header(scope, b"host")))
-    note_scope(scope, "render_status", view["status"])
-    return view
+    view = renders.view(world, job, lambda: base_url_of(scope, header(scope, b"host")))
+    if isinstance(view, dict):
+        note_scope(scope, "render_status", view["status"])
+        return view
+    return _noted(scope, view)
+
+
+async def _noted(scope: Scope, view: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    done = await view
+    note_scope(scope, "render_status", done["status"])
+    return done
 
 
 def _status_body(world: World, view: dict[str, Any]) -> bytes:
