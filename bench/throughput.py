@@ -30,13 +30,28 @@ def fast_defaults() -> dict[str, Any]:
     c = uvicorn_config(create_app(s), s)
     return {
         "loop": c.loop,
-        "http": c.http,
+        "http": http_name(c.http),
         "access_log": c.access_log,
         "log_level": c.log_level,
         "uvloop_installed": importlib.util.find_spec("uvloop") is not None,
         "httptools_installed": importlib.util.find_spec("httptools") is not None,
         "timeout_graceful_shutdown": c.timeout_graceful_shutdown,
     }
+
+
+def http_name(http: Any) -> str:
+    """uvicorn's `http` option as a name: a protocol class built on uvicorn's httptools protocol
+    (the emulator's guarded one, mock_server/guarded_http.py) counts as httptools."""
+    if isinstance(http, str):
+        return http
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    if issubclass(http, HttpToolsProtocol):
+        return f"httptools ({http.__name__})"
+    if issubclass(http, H11Protocol):
+        return f"h11 ({http.__name__})"
+    return str(http.__name__)
 
 
 def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
@@ -141,7 +156,7 @@ def run(quick: bool = False, tool: str = "auto") -> dict[str, Any]:
     worst = min(default_rows, key=lambda d: d["ratio"])
     fast_ok = (
         defaults["loop"] == "uvloop"
-        and defaults["http"] == "httptools"
+        and defaults["http"].startswith("httptools")
         and not defaults["access_log"]
     )
     print(

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, Router
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nemo_mock import contracts
@@ -17,6 +17,7 @@ from nemo_mock.server.endpoints import RequestEndpoint
 from nemo_mock.server.errors import Envelope
 from nemo_mock.server.exchange import ExchangeMiddleware
 from nemo_mock.server.routes import agent, auth, control, render, sessions, ui, uploads
+from nemo_mock.server.routing import Router
 from nemo_mock.server.settings import Settings
 from nemo_mock.server.stores.shared import SharedMiddleware
 from nemo_mock.server.world import World
@@ -116,10 +117,9 @@ class EmulatorApp:
     def __init__(self, world: World, routes: list[BaseRoute]) -> None:
         self.world = world
         self.state = State({"world": world})  # `request.app.state.world` in handlers
-        # no trailing-slash redirects: Starlette builds them from the Host header (any client sets
-        # it); an unknown path answers 404 instead
-        self.router = Router(routes, redirect_slashes=False)
-        self._stack: ASGIApp = ExchangeMiddleware(self.router, world)
+        self.router = Router(routes)  # Starlette's, trying only the routes a path can match
+        # the router's own stack (it has no middleware): Router.__call__ only forwards to it
+        self._stack: ASGIApp = ExchangeMiddleware(self.router.middleware_stack, world)
         shared = world.runtime.shared
         if shared is not None:  # a world shared with other processes (redis://)
             self._stack = SharedMiddleware(self._stack, world, shared)

@@ -5,10 +5,13 @@ a `send` wrapper that turns exceptions into responses. The exchange layer (mock_
 already answers every error with its envelope, so the emulator's routes skip that wrapper: fewer
 frames per open stream and one call less per message sent.
 - `RequestEndpoint(fn)`: `async fn(request) -> Response`, the usual handler.
-- `ScopeEndpoint(fn)`: `fn(world, scope) -> data` answered as the success envelope with no
-  Request object at all, for the reads clients poll every few seconds (credits, state) and load
-  tests point fleets of clients at (render status, which may draw the MP4 off the loop, is a
-  RequestEndpoint).
+- `ScopeEndpoint(fn, body=...)`: `fn(world, scope) -> data` (or a coroutine giving the data when
+  it has to wait, as the render poll does while the MP4 is drawn off the loop) answered as the
+  success envelope, or as `body(world, data)`, with no Request object at all: for the reads
+  clients poll every few seconds (credits, state, render status) and load tests point fleets of
+  clients at.
+The exchange layer gives every scope its `state` dict with a `journal_entry` before any endpoint
+runs, so endpoints write to both without checking.
 Route treats an endpoint that is not a function as an ASGI app. What `fn` raises (an ApiError)
 reaches the exchange layer, which answers its envelope.
 """
@@ -16,6 +19,8 @@ reaches the exchange layer, which answers its envelope.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from functools import lru_cache
+from types import CoroutineType
 from typing import Any
 
 from starlette.requests import Request
@@ -24,7 +29,7 @@ from starlette.types import Receive, Scope, Send
 
 from nemo_mock.server.errors import envelope_bytes
 from nemo_mock.server.model import User
-from nemo_mock.server.readings import missing, require_attribution
+from nemo_mock.server.readings import attribution_everywhere, missing, require_attribution
 from nemo_mock.server.world import World
 
 
@@ -41,22 +46,37 @@ class RequestEndpoint:
         await response(scope, receive, send)
 
 
-class ScopeEndpoint:
-    """An ASGI endpoint answering `fn(world, scope)` as the success envelope."""
+def _envelope(world: World, data: Any) -> bytes:
+    return envelope_bytes(0, "success", data)
 
-    def __init__(self, fn: Callable[[World, Scope], Any]) -> None:
+
+# as Starlette's Response (and so Envelope) writes it
+_JSON = (b"content-type", b"application/json")
+
+
+class ScopeEndpoint:
+    """An ASGI endpoint answering `fn(world, scope)` with HTTP 200 and `body(world, data)`: by
+    default the success envelope. `fn` returns the data, or a coroutine giving it when it has
+    to wait."""
+
+    def __init__(
+        self,
+        fn: Callable[[World, Scope], Any],
+        body: Callable[[World, Any], bytes] = _envelope,
+    ) -> None:
         self.fn = fn
+        self.body = body
         self.__name__ = fn.__name__  # the route's name, as for a function endpoint
         self.__doc__ = fn.__doc__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         world: World = scope["app"].world  # the EmulatorApp (mock_server/app.py)
-        body = envelope_bytes(0, "success", self.fn(world, scope))
-        scope.setdefault("state", {})["code"] = 0  # read by the journal, as for an Envelope
-        headers = [  # as Starlette's Response (and so Envelope) writes them
-            (b"content-length", str(len(body)).encode()),
-            (b"content-type", b"application/json"),
-        ]
+        data = self.fn(world, scope)
+        if type(data) is CoroutineType:  # it has to wait (a render poll while the MP4 is drawn)
+            data = await data
+        body = self.body(world, data)
+        scope["state"]["code"] = 0  # read by the journal, as for an Envelope
+        headers = [(b"content-length", b"%d" % len(body)), _JSON]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -64,13 +84,20 @@ class ScopeEndpoint:
 def user_of_scope(world: World, scope: Scope) -> User:
     """The authenticated user, with the attribution rule, as http.user_of for a Request."""
     user = world.authenticate(header(scope, b"authorization"))
-    require_attribution(world.settings, missing(lambda name: header(scope, name.lower().encode())))
+    if attribution_everywhere(world.settings):  # only then can an absent header matter
+        require_attribution(world.settings, missing(lambda name: header(scope, _key(name))))
     return user
+
+
+@lru_cache(maxsize=64)
+def _key(name: str) -> bytes:
+    """A header name as ASGI scopes hold it (lower-case bytes)."""
+    return name.lower().encode("latin-1")
 
 
 def note_scope(scope: Scope, key: str, value: Any) -> None:
     """Add `key: value` to this exchange's journal entry (as http.note does for a Request)."""
-    scope.setdefault("state", {}).setdefault("journal_entry", {})[key] = value
+    scope["state"]["journal_entry"][key] = value
 
 
 def header(scope: Scope, name: bytes) -> str | None:

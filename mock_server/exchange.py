@@ -27,7 +27,7 @@ from nemo_mock.server.journal_middleware import (
     open_entry,
     record_start,
 )
-from nemo_mock.server.snapshot import autosaver_of, control_read
+from nemo_mock.server.snapshot import control_read
 from nemo_mock.server.world import World
 
 log = logging.getLogger("nemo_mock")
@@ -47,11 +47,13 @@ class ExchangeMiddleware:
             await self.app(scope, receive, send)
             return
         world = self.world
+        if "state" not in scope:  # uvicorn gives every request one; a bare ASGI caller may not
+            scope["state"] = {}
         api = not scope["path"].startswith(CONTROL_PREFIX)
         if api:
             entry = open_entry(world, scope)
         else:  # the control plane's entry is a scratch dict, never journalled
-            entry = scope.setdefault("state", {})["journal_entry"] = {"status": None}
+            entry = scope["state"]["journal_entry"] = {"status": None}
 
         async def send_and_record(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -59,7 +61,7 @@ class ExchangeMiddleware:
             await send(message)
 
         try:
-            if api and len(world.faults):
+            if api and world.faults:
                 applied, headers = pick(world, scope)
                 if applied:
                     exchange = FaultedExchange(world, self._answer, headers)
@@ -73,7 +75,7 @@ class ExchangeMiddleware:
         finally:
             if api:
                 close_entry(world, entry)
-            saver = autosaver_of(world)
+            saver = world.runtime.autosaver  # set with --state-file (snapshot.attach)
             if saver is not None and (api or not control_read(scope)):
                 saver.touch()
 

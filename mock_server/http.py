@@ -11,7 +11,7 @@ from nemo_mock.server.endpoints import base_url_of
 from nemo_mock.server.errors import ApiError, Envelope
 from nemo_mock.server.journal import ATTRIBUTION
 from nemo_mock.server.model import Session, User
-from nemo_mock.server.readings import missing, require_attribution
+from nemo_mock.server.readings import attribution_everywhere, missing, require_attribution
 from nemo_mock.server.strict_json import MAX_DEPTH, StrictJsonError, dumps_text, loads
 from nemo_mock.server.world import World
 
@@ -111,7 +111,7 @@ def user_of(request: Request, *, attribution: bool = True) -> User:
     when an attribution header is missing; the export judges those itself: attribution=False)."""
     world = world_of(request)
     user = world.authenticate(request.headers.get("authorization"))
-    if attribution:
+    if attribution and attribution_everywhere(world.settings):
         require_attribution(world.settings, missing(request.headers.get))
     return user
 

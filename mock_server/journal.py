@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
+import marshal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -72,10 +73,25 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+def pack(e: dict[str, Any]) -> None:
+    """Pack an entry's raw headers into one bytes object once its exchange is over.
+
+    A full journal holds 10,000 entries, and each kept list of header tuples is a dozen or more
+    small objects freed, long out of cache, when the entry leaves the ring: under wrk, entries
+    without them cost 3-6 us less server CPU per request in paired runs, and packing costs about
+    0.3 us (bench/README.md, "Where the time goes").
+    """
+    raw = e.get(RAW_HEADERS)
+    if type(raw) is list:
+        e[RAW_HEADERS] = marshal.dumps(raw, 2)  # version 2: no back-references, the fastest
+
+
 def ready(e: dict[str, Any]) -> bool:
     """Turn an entry's raw headers into redacted ones (once; on read, not on the hot path)."""
     raw = e.pop(RAW_HEADERS, None)
     if raw is not None:
+        if isinstance(raw, bytes):  # packed when its exchange ended
+            raw = marshal.loads(raw)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
         names = {k.lower() for k, _ in headers}
         e["missing_attribution"] = [h for h in ATTRIBUTION if h not in names]
@@ -149,8 +165,14 @@ class Journal:
         with self._lock:
             self._seq += 1
             entry["seq"] = self._seq
-            self._evict(cost)
-            self._entries.append(entry)
+            entries = self._entries
+            if len(entries) >= self._size:  # full (never more: resize evicts at once)
+                entries.popleft()
+                self.bytes -= self._costs.popleft()
+                self.dropped += 1
+            if self.bytes + cost > self.max_bytes:
+                self._evict(cost)
+            entries.append(entry)
             self._costs.append(cost)
             self.bytes += cost
         return entry

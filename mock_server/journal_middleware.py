@@ -12,7 +12,7 @@ from typing import Any
 from starlette.types import Message, Scope
 
 from nemo_mock.server.guarded_http import HEADER_BYTES, header_bytes
-from nemo_mock.server.journal import RAW_HEADERS, redact_query
+from nemo_mock.server.journal import RAW_HEADERS, pack, redact_query
 from nemo_mock.server.world import World
 
 CONTROL_PREFIX = "/_mock"
@@ -21,12 +21,13 @@ CONTROL_PREFIX = "/_mock"
 def open_entry(world: World, scope: Scope) -> dict[str, Any]:
     """The journal entry of this exchange, appended now (status and code come later)."""
     client = scope.get("client")
+    query = scope.get("query_string")
     entry: dict[str, Any] = {
         "vtime": world.now(),
         "rtime": time.time(),
         "method": scope["method"],
         "path": scope["path"],
-        "query": redact_query(scope.get("query_string", b"")),
+        "query": redact_query(query) if query else "",
         "client": client[0] if client else None,
         # headers are redacted, and the missing attribution headers listed, when the journal is
         # read: not on the request's hot path
@@ -34,7 +35,7 @@ def open_entry(world: World, scope: Scope) -> dict[str, Any]:
         "status": None,
         "code": None,
     }
-    scope.setdefault("state", {})["journal_entry"] = entry
+    scope["state"]["journal_entry"] = entry
     size = scope.get(HEADER_BYTES)
     world.journal.add(entry, size if size is not None else header_bytes(scope["headers"]))
     return entry
@@ -45,11 +46,13 @@ def record_start(entry: dict[str, Any], scope: Scope, message: Message) -> None:
     entry["status"] = message["status"]
     entry["code"] = scope["state"].get("code")
     for k, v in message.get("headers", ()):
-        if k.lower() == b"content-type":
+        if len(k) == 12 and k.lower() == b"content-type":
             entry["content_type"] = v.decode("latin-1")
 
 
 def close_entry(world: World, entry: dict[str, Any]) -> None:
-    """The exchange is over: its real duration and the virtual time it ended."""
+    """The exchange is over: its real duration and the virtual time it ended; its raw headers
+    are packed (journal.pack)."""
     entry["duration_real"] = round(time.time() - entry["rtime"], 6)
     entry["vtime_end"] = world.now()
+    pack(entry)

@@ -184,9 +184,13 @@ class MediaCache:
         self.directory = Path(directory)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
-        self._drawn: set[str] = set()  # file names known to exist: a poll need not stat them
+        #: drawn files known to exist, by name, with their sizes: a poll need not stat them
+        self._drawn: dict[str, tuple[Path, int]] = {}
         #: each job's spec, parsed once (id(render) -> (render, spec)); see renders.spec_cached
         self.specs: dict[int, tuple[Any, Spec]] = {}
+        #: each completed job's `output` (id(render) -> (render, base URL, output)); see
+        #: renders.output_of
+        self.outputs: dict[int, tuple[Any, str, dict[str, Any]]] = {}
 
     def path(self, spec: Spec) -> Path:
         """Where `spec`'s file lives (drawn or not)."""
@@ -194,13 +198,22 @@ class MediaCache:
 
     def ready(self, spec: Spec) -> Path | None:
         """The file when it is drawn, else None (never blocks)."""
-        path = self.path(spec)
-        if path.name in self._drawn:
-            return path
-        if path.exists():
-            self._drawn.add(path.name)
-            return path
-        return None
+        drawn = self.drawn(spec)
+        return None if drawn is None else drawn[0]
+
+    def drawn(self, spec: Spec) -> tuple[Path, int] | None:
+        """(file, size in bytes) when the file is drawn, else None (stats a file once)."""
+        name = f"{spec.key()}.mp4"
+        hit = self._drawn.get(name)
+        if hit is not None:
+            return hit
+        path = self.directory / name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return None
+        hit = self._drawn[name] = (path, size)
+        return hit
 
     def ensure(self, spec: Spec) -> Path:
         """The file, drawn now if needed (blocking: call it from a worker thread)."""

@@ -22,6 +22,12 @@ def missing(header: Callable[[str], str | None]) -> list[str]:
     return [n for n in contracts.facts()["attribution_headers"] if not (header(n) or "").strip()]
 
 
+def attribution_everywhere(settings: Settings) -> bool:
+    """Every authenticated call needs the attribution headers (`attribution_required`
+    everywhere); otherwise only the export judges them (`export_blocked`)."""
+    return settings.attribution_required == "everywhere"
+
+
 def require_attribution(settings: Settings, lacking: list[str]) -> None:
     """`everywhere`: an authenticated call without every attribution header is an auth failure.
 
@@ -29,7 +35,7 @@ def require_attribution(settings: Settings, lacking: list[str]) -> None:
     attribution headers. Missing them will cause auth failures or export 402." The export itself
     is judged by `export_blocked` (402) first.
     """
-    if settings.attribution_required == "everywhere" and lacking:
+    if attribution_everywhere(settings) and lacking:
         raise ApiError(
             1001,
             f"Request not attributed (missing {', '.join(lacking)}): send the X-Skill-* headers "

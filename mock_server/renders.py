@@ -8,6 +8,7 @@ thread, and cached by content: `output.size` is the drawn file's size, `output.d
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -70,29 +71,73 @@ def media_ready(world: World, render: Render) -> Path | None:
 
 async def media_path(world: World, render: Render) -> Path:
     """The MP4 of `render`, drawn in a worker thread when needed (the event loop keeps going)."""
+    return (await media_drawn(world, render))[0]
+
+
+async def media_drawn(world: World, render: Render) -> tuple[Path, int]:
+    """(MP4, its size in bytes) of `render`, drawn in a worker thread when needed."""
     spec = spec_cached(world, render)
     cache = cache_of(world)
-    ready = cache.ready(spec)
-    if ready is not None:
-        return ready
-    return await anyio.to_thread.run_sync(cache.ensure, spec)
+    drawn = cache.drawn(spec)
+    if drawn is None:
+        await anyio.to_thread.run_sync(cache.ensure, spec)
+        drawn = cache.drawn(spec)
+        if drawn is None:  # drawn, then removed by someone else: draw it again next time
+            raise FileNotFoundError(cache.path(spec))
+    return drawn
+
+
+def output_of(world: World, render: Render, base_url: str) -> dict[str, Any] | None:
+    """`output` of a completed `render` whose MP4 is drawn (None until it is), made once per job
+    and base URL: its URL, size and length never change (a job kept without a spec follows the
+    settings, so it is made each time)."""
+    cache = cache_of(world)
+    hit = cache.outputs.get(id(render))
+    if hit is not None and hit[0] is render and hit[1] == base_url:
+        known: dict[str, Any] = hit[2]
+        return known
+    spec = spec_cached(world, render)
+    drawn = cache.drawn(spec)
+    if drawn is None:
+        return None
+    output = {
+        "url": f"{base_url}/media/renders/{render.media_name}",
+        "size": drawn[1],
+        "duration": round(spec.seconds, 3),
+    }
+    if render.media:
+        cache.outputs[id(render)] = (render, base_url, output)
+    return output
 
 
 def view(
-    render: Render, now: float, base_url: str, settings: Settings, media: Path | None
-) -> dict[str, Any]:
-    """The job as GET /api/render/proxy/lambda/{id} answers it; `media` is the drawn MP4 when
-    the job is completed (its size and length are what `output` reports)."""
-    status, progress = status_at(render, now)
+    world: World, render: Render, base_url: Callable[[], str]
+) -> dict[str, Any] | Coroutine[Any, Any, dict[str, Any]]:
+    """The job now, as GET /api/render/proxy/lambda/{id} answers it, or, when it completed and
+    its MP4 is not drawn yet, a coroutine that draws it first (off the event loop) and gives the
+    view: `output` reports the drawn file's size and length. `base_url()` is asked only when the
+    job completed."""
+    status, progress = status_at(render, world.now())
     output = None
     if status == "completed":
-        if media is None:
-            raise ValueError("a completed render is viewed with its drawn MP4")
-        output = {
-            "url": f"{base_url}/media/renders/{render.media_name}",
-            "size": media.stat().st_size,
-            "duration": round(spec_of(render, settings).seconds, 3),
-        }
+        url = base_url()
+        output = output_of(world, render, url)
+        if output is None:
+            return _drawn_view(world, render, url, progress)
+    return _view(render, status, progress, output)
+
+
+async def _drawn_view(world: World, render: Render, url: str, progress: float) -> dict[str, Any]:
+    await media_drawn(world, render)
+    output = output_of(world, render, url)
+    if output is None:
+        raise FileNotFoundError(cache_of(world).path(spec_cached(world, render)))
+    return _view(render, "completed", progress, output)
+
+
+def _view(
+    render: Render, status: str, progress: float, output: dict[str, Any] | None
+) -> dict[str, Any]:
     error = (
         "Render failed on the GPU node; submit again with a new id." if status == "failed" else None
     )

@@ -15,7 +15,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -77,12 +77,19 @@ class _RedactClaims(logging.Filter):
         return True
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server that reports its bound port once it listens."""
+class UvicornServer(uvicorn.Server):
+    """uvicorn's server that reports its bound URL once it listens and runs `on_stop` in its own
+    event loop once it has shut down (a client the app holds lives in that loop)."""
 
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[str], None] | None) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_ready: Callable[[str], None] | None = None,
+        on_stop: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(config)
         self._on_ready = on_ready
+        self._on_stop = on_stop
         self.url = ""
         self.tune_gc = False
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -118,6 +125,49 @@ class _Server(uvicorn.Server):
             if self._on_ready is not None:
                 self._on_ready(self.url)
 
+    async def shutdown(self, sockets: Any = None) -> None:
+        await super().shutdown(sockets)
+        if self._on_stop is not None:
+            await self._on_stop()
+
+
+class BackgroundServer:
+    """A UvicornServer in a background thread: `start` waits until it listens, `stop` ends it
+    (open streams get the graceful-shutdown timeout, then are cancelled)."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_stop: Callable[[], Awaitable[None]] | None = None,
+        name: str = "nemo-mock-live",
+    ) -> None:
+        self.server = UvicornServer(config, None, on_stop)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start and wait until it listens; returns the base URL."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.url:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{self._thread.name} did not start listening in time")
+            time.sleep(0.01)
+        return self.server.url
+
+    def _run(self) -> None:
+        asyncio.run(self.server.serve())
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop; True when the thread has ended."""
+        self.server.should_exit = True
+        if self._thread.ident is None:  # never started
+            return True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self.server.force_exit = True
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
 
 def raise_open_file_limit() -> int:
     """Raise the soft open-file limit to the hard one (each stream is a socket); the new soft.
@@ -147,7 +197,7 @@ def serve(
     on `sockets` already listening when given (a worker of `serve --workers N`)."""
     raise_open_file_limit()  # a process of its own: thousands of streams need descriptors
     world = world or World(settings)
-    server = _Server(uvicorn_config(create_app(settings, world), settings), on_ready)
+    server = UvicornServer(uvicorn_config(create_app(settings, world), settings), on_ready)
     server.tune_gc = True  # a process of its own: safe to tune the collector
     try:
         server.run(sockets=sockets)
@@ -185,8 +235,7 @@ class LiveServer:
         self.world = world or World(self.settings)
         self.app = app if app is not None else create_app(self.settings, self.world)
         self.uvicorn_options = uvicorn_options  # e.g. http="h11" (uvicorn.Config's names)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._background: BackgroundServer | None = None
         self.url = ""
 
     def start(self, timeout: float = 10.0) -> str:
@@ -194,26 +243,15 @@ class LiveServer:
         config = uvicorn_config(
             self.app, self.settings, **{**self.uvicorn_options, "host": "127.0.0.1"}
         )
-        self._server = _Server(config, None)
-        self._thread = threading.Thread(target=self._run, name="nemo-mock-live", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.url:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the emulator did not start listening in time")
-            time.sleep(0.01)
-        self.url = self._server.url
+        self._background = BackgroundServer(config, name="nemo-mock-live")
+        self.url = self._background.start(timeout)
         return self.url
-
-    def _run(self) -> None:
-        assert self._server is not None
-        asyncio.run(self._server.serve())
 
     def call(self, fn: Callable[..., T], *args: Any, timeout: float = 30.0) -> T:
         """`fn(*args)` run on the server's event loop as one section of its world (with a
         shared store: one atomic change every process sees); its result. Code outside the
         server (a scenario runner) changes the World this way, never from its own thread."""
-        loop = self._server.loop if self._server is not None else None
+        loop = self._background.server.loop if self._background is not None else None
         if loop is None or not loop.is_running():
             return fn(*args)
 
@@ -225,17 +263,9 @@ class LiveServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop (open streams get the graceful-shutdown timeout, then are cancelled)."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                assert self._server is not None
-                self._server.force_exit = True
-                self._thread.join(timeout)
-        if self._thread is not None and not self._thread.is_alive():
+        if self._background is not None and self._background.stop(timeout):
             _save_state(self.world)
-        self._server, self._thread = None, None
+        self._background = None
 
     def __enter__(self) -> LiveServer:
         self.start()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
+from starlette.types import Scope
 
 from nemo_mock import contracts
 from nemo_mock.server import readings, renders
+from nemo_mock.server.endpoints import ScopeEndpoint, base_url_of, header, note_scope, user_of_scope
 from nemo_mock.server.errors import ApiError
 from nemo_mock.server.http import (
     base_url,
@@ -23,7 +26,7 @@ from nemo_mock.server.http import (
     user_of,
     world_of,
 )
-from nemo_mock.server.model import Render
+from nemo_mock.server.world import World
 
 _MEDIA_NAME = re.compile(r"^[0-9a-f]{24}\.mp4$")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -103,28 +106,35 @@ async def submit(request: Request) -> Response:
     if not contracts.has_content(draft):
         raise ApiError(400, "The draft has no content: add a clip before exporting.")
     job = world.submit_render(user, session, render_id, draft)
-    return ok(await _view(request, job))
+    view = renders.view(world, job, lambda: base_url(request))
+    return ok(view if isinstance(view, dict) else await view)
 
 
-async def status(request: Request) -> Response:
+def render_status(
+    world: World, scope: Scope
+) -> dict[str, Any] | Coroutine[Any, Any, dict[str, Any]]:
     """Poll a render: pending -> processing -> completed | failed; progress never decreases.
     The body's shape follows the setting render_status_shape (envelope | bare | success)."""
-    user = user_of(request)
-    world = world_of(request)
-    job = world.render_for(user, request.path_params["render_id"])
-    view = await _view(request, job)
-    note(request, "render_status", view.get("status"))
-    body = readings.render_status_bytes(world.settings, view)
-    request.scope.setdefault("state", {})["code"] = 0  # read by the journal middleware
-    return Response(body, media_type="application/json")
+    user = user_of_scope(world, scope)
+    job = world.render_for(user, scope["path_params"]["render_id"])
+    view = renders.view(world, job, lambda: base_url_of(scope, header(scope, b"host")))
+    if isinstance(view, dict):
+        note_scope(scope, "render_status", view["status"])
+        return view
+    return _noted(scope, view)
 
 
-async def _view(request: Request, job: Render) -> dict[str, Any]:
-    world = world_of(request)
-    now = world.now()
-    completed = renders.status_at(job, now)[0] == "completed"
-    media = await renders.media_path(world, job) if completed else None
-    return renders.view(job, now, base_url(request), world.settings, media)
+async def _noted(scope: Scope, view: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    done = await view
+    note_scope(scope, "render_status", done["status"])
+    return done
+
+
+def _status_body(world: World, view: dict[str, Any]) -> bytes:
+    return readings.render_status_bytes(world.settings, view)
+
+
+status = ScopeEndpoint(render_status, body=_status_body)
 
 
 async def download(request: Request) -> Response:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import threading
-import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import uvicorn
 
@@ -20,6 +16,7 @@ from nemo_mock.proxy._check import Checker
 from nemo_mock.proxy._exchange import Exchange
 from nemo_mock.proxy._record import Recorder, probe_emulator
 from nemo_mock.proxy._rules import MUST, RULES, Violation
+from nemo_mock.server.serving import BackgroundServer, UvicornServer
 
 KEEP_EXCHANGES = 1000
 DEFAULT_HEARTBEAT = float(contracts.facts()["turn"]["heartbeat_interval_seconds"])
@@ -71,8 +68,7 @@ class Proxy:
             virtual_clock=self.emulator is not None,
             admin_token=admin_token,
         )
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._background: BackgroundServer | None = None
         self.url = ""
 
     def _live(self, v: Violation) -> None:
@@ -127,7 +123,7 @@ class Proxy:
 
     def serve(self, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve in the foreground until interrupted."""
-        server = _Server(self.config(host, port), on_ready, self.app.aclose)
+        server = UvicornServer(self.config(host, port), on_ready, self.app.aclose)
         try:
             server.run()
         finally:
@@ -135,28 +131,16 @@ class Proxy:
 
     def start(self, timeout: float = 10.0) -> str:
         """Serve on 127.0.0.1 (a free port) in a background thread; returns the URL."""
-        self._server = _Server(self.config("127.0.0.1", 0), None, self.app.aclose)
-        self._thread = threading.Thread(target=self._run, name="nemo-mock-proxy", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.url:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the proxy did not start listening in time")
-            time.sleep(0.01)
-        self.url = self._server.url
+        config = self.config("127.0.0.1", 0)
+        self._background = BackgroundServer(config, self.app.aclose, name="nemo-mock-proxy")
+        self.url = self._background.start(timeout)
         return self.url
-
-    def _run(self) -> None:
-        assert self._server is not None
-        asyncio.run(self._server.serve())
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the background server and write the recording."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._server, self._thread = None, None
+        if self._background is not None:
+            self._background.stop(timeout)
+        self._background = None
         self.finish()
 
     def __enter__(self) -> Proxy:
@@ -170,28 +154,3 @@ class Proxy:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-class _Server(uvicorn.Server):
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        on_ready: Callable[[str], None] | None,
-        on_stop: Callable[[], Awaitable[None]],
-    ) -> None:
-        super().__init__(config)
-        self.url = ""
-        self._on_ready = on_ready
-        self._on_stop = on_stop
-
-    async def shutdown(self, sockets: Any = None) -> None:
-        await super().shutdown(sockets)
-        await self._on_stop()  # the upstream client lives in this loop
-
-    async def startup(self, sockets: Any = None) -> None:
-        await super().startup(sockets)
-        if self.servers:
-            host, port = self.servers[0].sockets[0].getsockname()[:2]
-            self.url = f"http://{host}:{port}"
-            if self._on_ready is not None:
-                self._on_ready(self.url)

@@ -63,3 +63,36 @@ def test_ndjson_has_one_json_object_per_line() -> None:
     j.add({"path": "/y"})
     lines = j.ndjson().splitlines()
     assert [json.loads(line)["path"] for line in lines] == ["/x", "/y"]
+
+
+def test_an_entry_reads_the_same_after_its_headers_are_packed() -> None:
+    """An entry's raw headers, packed when its exchange ends, read back as the same headers."""
+    from nemo_mock.server.journal import RAW_HEADERS, pack, ready
+
+    raw = [(b"host", b"h:1"), (b"x-skill-source", b"s"), (b"authorization", b"Bearer t0k")]
+    packed, unpacked = {RAW_HEADERS: list(raw)}, {RAW_HEADERS: list(raw)}
+    pack(packed)
+    assert isinstance(packed[RAW_HEADERS], bytes)
+    ready(packed), ready(unpacked)
+    assert (
+        packed
+        == unpacked
+        == {
+            "headers": {
+                "host": "h:1",
+                "x-skill-source": "s",
+                "authorization": f"Bearer {fingerprint('t0k')}",
+            },
+            "missing_attribution": ["x-skill-version", "x-skill-platform"],
+        }
+    )
+
+
+def test_a_full_ring_keeps_the_newest_entries_by_count_and_by_bytes() -> None:
+    """At most `size` entries and about `max_bytes`: the oldest go first, counted as dropped."""
+    j = Journal(3, max_bytes=4 * 1024 + 100)
+    for i in range(5):
+        j.add({"i": i})
+    assert ([e["i"] for e in j.rows()], j.dropped) == ([2, 3, 4], 2)
+    j.add({"i": 5}, header_bytes=2048)  # 3 x 1024 + 1024 + 2048 > 4,196: two more leave
+    assert ([e["i"] for e in j.rows()], j.dropped) == ([4, 5], 4)
