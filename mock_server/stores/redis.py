@@ -31,7 +31,9 @@ import orjson
 from nemo_mock.server.stores.base import KINDS, Row, StoreError, check_kinds
 
 PREFIX = "nemo:"  # of every key; `?prefix=` in the URL changes it (several worlds, one database)
-LOCK_MS = 30_000  # a holder that died leaves the lock to the others within this
+LOCK_MS = 30_000  # the lock's lease (renewed by each commit)
+ALIVE_MS = 5_000  # a process's liveness key lives this long (renewed every second): when it lapses,
+# the lock the process held and its turn tickets are taken over
 
 
 class Batches(list[tuple[str, dict[str, Any]]]):
@@ -56,7 +58,15 @@ end
 _ACQUIRE = (
     _GAP
     + """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+local got = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if not got then  -- held: by a live process, or by one that died holding it (its lease goes too)
+  local holder = redis.call('GET', KEYS[1])
+  local owner = holder and string.match(holder, '^([^:]+):')
+  if owner and redis.call('EXISTS', ARGV[5] .. owner) == 0 then
+    got = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  end
+end
+if got then
   local seq = 0
   if ARGV[4] == '1' then seq = redis.call('INCR', KEYS[3]) end
   return {1, redis.call('XRANGE', KEYS[2], '(' .. ARGV[3], '+'), seq, gap(KEYS[2], ARGV[3])}
@@ -167,6 +177,7 @@ class RedisStore:
         self.last_id = "0-0"  # the last change batch this process has applied (or written)
         self.unlocked: Callable[[list[Row], list[tuple[str, str]], list[str]], None] | None = None
         self._aio: AsyncRedis | None = None
+        self.alive()
         self._acquire = self.redis.register_script(_ACQUIRE)
         self._commit = self.redis.register_script(_COMMIT)
         self._release = self.redis.register_script(_RELEASE)
@@ -209,11 +220,15 @@ class RedisStore:
         self.redis.close()
 
     # -- the lock and the stream -----------------------------------------------------------
+    def alive(self) -> None:
+        """Say this process is running (for ALIVE_MS; the follower renews it every second)."""
+        self.redis.set(self.keys.alive + self.owner, 1, px=ALIVE_MS)
+
     def _lock_call(self, incr: bool) -> tuple[str, list[str], list[Any]]:
         self._n += 1
         token = f"{self.owner}:{self._n}"
         keys = [self.keys.lock, self.keys.changes, self.keys.journal["seq"]]
-        return token, keys, [token, LOCK_MS, self.last_id, "1" if incr else "0"]
+        return token, keys, [token, LOCK_MS, self.last_id, "1" if incr else "0", self.keys.alive]
 
     def try_lock(self, incr: bool = False) -> Batches | None:
         """Take the lock if free: the batches committed since `last_id` (None: not taken)."""

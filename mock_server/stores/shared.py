@@ -30,9 +30,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from nemo_mock.server import snapshot
 from nemo_mock.server.journal_middleware import CONTROL_PREFIX, close_entry
 from nemo_mock.server.stores.apply import apply_batch, apply_meta
-from nemo_mock.server.stores.redis import Batches, RedisStore, after, connect
+from nemo_mock.server.stores.redis import ALIVE_MS, Batches, RedisStore, after, connect
 from nemo_mock.server.stores.shared_journal import SharedJournal
-from nemo_mock.server.stores.turn_queue import ALIVE_MS
 
 if TYPE_CHECKING:
     from nemo_mock.server.stores.kept import Kept

@@ -2,9 +2,9 @@
 
 A turn takes a ticket (`<process>:<n>`, RPUSH onto `<prefix>turns:<session>`) when its request
 arrives and runs when its ticket is first in the list; it removes the ticket when it ends. Each
-process keeps a liveness key (`<prefix>alive:<process>`, renewed by its follower thread): a ticket
-left first by a process that died is dropped by the next waiter, so a crash never blocks a
-session.
+process keeps a liveness key (`<prefix>alive:<process>`, renewed every second by its follower
+thread): a ticket left first by a process that died is dropped by the next waiter, so a crash
+never blocks a session.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-ALIVE_MS = 15_000
+from nemo_mock.server.stores.redis import ALIVE_MS
 
 # 1 when ARGV[1] may run: first in the list (tickets of dead processes are dropped on the way)
 _FIRST = """

@@ -428,3 +428,19 @@ def test_a_delayed_request_does_not_hold_up_the_other_processes(
     p.b.post("/_mock/clock/advance", json={"seconds": 150})
     slow.join(DEADLINE)
     assert result and result[0].json()["code"] == 0
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(redis_url: str) -> None:
+    """A process killed while holding the write lock (its liveness key lapsed) does not stall
+    the others for the lock's 30 s lease: the next one takes the lock over at once."""
+    url = fresh_redis(redis_url)
+    dead, live = redis_store.RedisStore(url), redis_store.RedisStore(url)
+    try:
+        assert dead.try_lock() is not None
+        assert live.try_lock() is None  # its holder is alive: the lock is not free
+        dead.redis.delete(dead.keys.alive + dead.owner)  # as if killed: the key lapsed
+        assert live.try_lock() is not None
+    finally:
+        live.close()
+        dead.redis.close()
+        drop_world(url)
