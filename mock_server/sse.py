@@ -8,11 +8,12 @@ is an ASSUMPTION) and the empty data frame `data: \\n\\n` (one space after the c
 "empty data: lines"). Style `mixed` alternates them, starting with the comment.
 
 Heartbeats take a short cut when they can: while the response has sent everything before them and
-waits, on uvicorn's httptools connection with no fault rule on the exchange, a heartbeat is written
-to the socket as its HTTP/1.1 chunk by the turn's clock timer (one `transport.write`), instead of
-waking the response task to pass it through every ASGI `send` wrapper. Heartbeats carry no state,
-so skipping those wrappers (the journal's, a store's commit) loses nothing; data frames always go
-through `send`. Anything else (h11, in-process ASGI, a paused or closed socket) takes `send` too.
+waits, on uvicorn's httptools connection, with no middleware around the app and no fault rule on
+the exchange (either may rewrite what is sent), the turn's clock timer writes a heartbeat to the
+socket as its HTTP/1.1 chunk (one `transport.write`) instead of waking the response task to pass
+it through every ASGI `send` wrapper. Heartbeats carry no state, so skipping our own wrappers (the
+journal's, a store's commit) loses nothing; data frames always go through `send`. Anything else
+(h11, in-process ASGI, a paused or closed socket) takes `send` too.
 """
 
 from __future__ import annotations
@@ -229,6 +230,18 @@ def _chunked(chunk: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(chunk), chunk)
 
 
+SERVER_SEND = "nemo_mock.server_send"  # scope key: the app got the server's own `send`
+
+
+def note_server_send(scope: Scope, receive: Receive, send: Send) -> None:
+    """Note in `scope` whether the app was handed uvicorn's own `send` (bound to the request cycle
+    that `receive` is bound to): then nothing outside the app rewrites what it sends, and
+    heartbeats may skip `send`. Any middleware around the app gets every heartbeat through it."""
+    cycle = getattr(receive, "__self__", None)
+    if cycle is not None and getattr(send, "__self__", None) is cycle:
+        scope[SERVER_SEND] = True
+
+
 def socket_writer(scope: Scope, receive: Receive) -> Callable[[bytes], bool] | None:
     """A heartbeat writer for this response once its head is sent, or None (take `send`).
 
@@ -236,9 +249,10 @@ def socket_writer(scope: Scope, receive: Receive) -> Callable[[bytes], bool] | N
     framing it chose (`chunked_encoding`), `disconnected`, `response_complete` and the flow
     control (`flow.write_paused`), as fault_actions.transport_of relies on too; the h11 cycle has
     no `chunked_encoding` and takes `send`. tests/mock_server/test_sse_socket.py pins these on the
-    installed uvicorn. An exchange that fault rules matched takes `send` (a rule may wrap it).
+    installed uvicorn. Heartbeats take `send` unless the app noted the server's own `send`
+    (`note_server_send`) and no fault rule matched the exchange (a rule may wrap `send`).
     """
-    if scope.get("state", {}).get("journal_entry", {}).get("faults"):
+    if not scope.get(SERVER_SEND) or scope.get("state", {}).get("journal_entry", {}).get("faults"):
         return None
     cycle = getattr(receive, "__self__", None)
     if getattr(cycle, "chunked_encoding", None) is not True:
