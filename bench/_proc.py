@@ -52,6 +52,11 @@ def raise_fd_limit() -> int:
     return hard
 
 
+def fd_limit() -> int:
+    """This process's soft open-file limit."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def status_kb(pid: int, field: str) -> int:
     """A `kB` field of /proc/<pid>/status (VmRSS, VmHWM, ...); 0 when unreadable."""
     try:

@@ -116,12 +116,17 @@ async def _capacity(
         failed = ""
         for i in range(0, new, 250):
             batch = []
-            for sid in sids[i : i + 250]:
-                req = request_bytes(host, int(port), token, sid or "bare")
-                _, proto = await loop.create_connection(
-                    lambda r=req: Stream(r, stats), host, int(port)
-                )
-                batch.append(proto)
+            try:
+                for sid in sids[i : i + 250]:
+                    req = request_bytes(host, int(port), token, sid or "bare")
+                    _, proto = await loop.create_connection(
+                        lambda r=req: Stream(r, stats), host, int(port)
+                    )
+                    batch.append(proto)
+            except OSError as exc:  # e.g. EMFILE: this process's open-file limit (see README)
+                streams.extend(batch)
+                failed = f"client could not connect: {exc} (open-file limit {_proc.fd_limit()})"
+                break
             streams.extend(batch)
             try:
                 oks = await asyncio.wait_for(asyncio.gather(*(s.open for s in batch)), 30)

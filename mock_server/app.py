@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nemo_mock import contracts
-from nemo_mock.server import guarded_http, snapshot, stores
+from nemo_mock.server import guarded_http, snapshot, sse, stores
 from nemo_mock.server.endpoints import RequestEndpoint
 from nemo_mock.server.errors import Envelope
 from nemo_mock.server.exchange import ExchangeMiddleware
@@ -136,6 +136,7 @@ class EmulatorApp:
             await _headers_too_large(scope, receive, send)
             return
         scope["app"] = self
+        sse.note_server_send(scope, receive, send)  # heartbeats may skip `send` (sse.py)
         await self._stack(scope, receive, send)
 
 

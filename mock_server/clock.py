@@ -2,15 +2,19 @@
 
 Virtual time = start + advanced + real elapsed x `time_scale`. `advance(seconds)` jumps it forward
 and wakes every sleeper whose deadline passed; `time_scale` 0 freezes it (only `advance` moves it).
-Sleepers are futures woken by one timer each, so thousands of streams cost little.
+Timers and sleepers share one wheel per event loop (mock_server/timer_wheel.py), so thousands of
+streams cost one heap entry each; `advance` may be called from any thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import math
 import threading
 import time
+from collections.abc import Callable
+
+from nemo_mock.server.timer_wheel import Timer, Wheel
 
 
 class VirtualClock:
@@ -21,7 +25,7 @@ class VirtualClock:
         self._base = float(start if start is not None else round(time.time()))
         self._real0 = time.monotonic()
         self._scale = float(time_scale)
-        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None], float]] = set()
+        self._wheels: dict[asyncio.AbstractEventLoop, Wheel] = {}
 
     @property
     def time_scale(self) -> float:
@@ -71,39 +75,83 @@ class VirtualClock:
             return 0.0
         return virtual / self._scale if self._scale > 0 else float("inf")
 
+    def call_at(self, deadline: float, callback: Callable[[], None]) -> Timer:
+        """Run `callback` on the running event loop once virtual time reaches `deadline`."""
+        loop = asyncio.get_running_loop()
+        wheel = self._wheels.get(loop)
+        if wheel is None:
+            with self._lock:
+                wheel = self._wheels.setdefault(loop, Wheel(self, loop))
+        return wheel.add(deadline, callback)
+
     async def sleep(self, seconds: float) -> None:
         """Sleep `seconds` of virtual time."""
         await self.sleep_until(self.now() + seconds)
 
-    async def sleep_until(self, deadline: float) -> None:
-        """Sleep until virtual time reaches `deadline` (wakes early on `advance`)."""
-        loop = asyncio.get_running_loop()
-        while True:
-            remaining = deadline - self.now()
-            if remaining <= 0:
-                return
-            fut: asyncio.Future[None] = loop.create_future()
-            entry = (loop, fut, deadline)
-            real = self.real_seconds(remaining)
-            handle = None if real == float("inf") else loop.call_later(real, _resolve, fut)
-            with self._lock:
-                self._waiters.add(entry)
-            try:
-                await fut
-            finally:
-                with self._lock:
-                    self._waiters.discard(entry)
-                if handle is not None:
-                    handle.cancel()
+    async def sleep_until(
+        self,
+        deadline: float,
+        tick: Callable[[], float] | None = None,
+        tick_at: float = math.inf,
+    ) -> None:
+        """Sleep until virtual time reaches `deadline` (sooner when `advance` jumps past it).
+
+        With `tick`: whenever virtual time reaches `tick_at` before `deadline`, `tick()` runs as a
+        plain timer callback, without waking the sleeping task, and returns the next `tick_at`.
+        """
+        if self.now() >= deadline:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        sleeper = _Sleeper(self, fut, deadline, tick)
+        sleeper.schedule(tick_at)
+        try:
+            await fut
+        finally:
+            sleeper.timer.cancel()
 
     def _wake_all(self) -> None:
+        """Run every wheel's due timers and re-arm it for the clock's new time or speed."""
         with self._lock:
-            waiters = list(self._waiters)
-        for loop, fut, _deadline in waiters:
-            with contextlib.suppress(RuntimeError):  # loop closed: nobody waits any more
-                loop.call_soon_threadsafe(_resolve, fut)
+            wheels = list(self._wheels.items())
+        for loop, wheel in wheels:
+            try:
+                loop.call_soon_threadsafe(wheel.run)
+            except RuntimeError:  # loop closed: nobody waits there any more
+                with self._lock:
+                    self._wheels.pop(loop, None)
 
 
-def _resolve(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
+class _Sleeper:
+    """One `sleep_until`: resolves its future at the deadline, runs its ticks on the way."""
+
+    __slots__ = ("clock", "deadline", "fut", "tick", "timer")
+
+    def __init__(
+        self,
+        clock: VirtualClock,
+        fut: asyncio.Future[None],
+        deadline: float,
+        tick: Callable[[], float] | None,
+    ) -> None:
+        self.clock, self.fut, self.deadline, self.tick = clock, fut, deadline, tick
+
+    def schedule(self, tick_at: float) -> None:
+        callback = self.fire if self.tick is not None and tick_at < self.deadline else self.wake
+        self.timer = self.clock.call_at(min(tick_at, self.deadline), callback)
+
+    def wake(self) -> None:
+        if not self.fut.done():
+            self.fut.set_result(None)
+
+    def fire(self) -> None:
+        tick = self.tick
+        if tick is None or self.clock.now() >= self.deadline:
+            self.wake()
+            return
+        try:
+            tick_at = tick()
+        except Exception as exc:  # raised in the sleeping task, as if it had ticked itself
+            if not self.fut.done():
+                self.fut.set_exception(exc)
+            return
+        self.schedule(tick_at)

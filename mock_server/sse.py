@@ -6,12 +6,20 @@ Heartbeats (vendor layer) come in the two exact forms of contracts/facts.yaml `t
 the SSE comment `: heartbeat\\n\\n` (v1.9's SSE table names the event `heartbeat`; the comment text
 is an ASSUMPTION) and the empty data frame `data: \\n\\n` (one space after the colon, as the seeds'
 "empty data: lines"). Style `mixed` alternates them, starting with the comment.
+
+Heartbeats take a short cut when they can: while the response has sent everything before them and
+waits, on uvicorn's httptools connection, with no middleware around the app and no fault rule on
+the exchange (either may rewrite what is sent), the turn's clock timer writes a heartbeat to the
+socket as its HTTP/1.1 chunk (one `transport.write`) instead of waking the response task to pass
+it through every ASGI `send` wrapper. Heartbeats carry no state, so skipping our own wrappers (the
+journal's, a store's commit) loses nothing; data frames always go through `send`. Anything else
+(h11, in-process ASGI, a paused or closed socket) takes `send` too.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -63,13 +71,15 @@ class Pipe:
     keeps running without buffering for nobody.
     """
 
-    __slots__ = ("_items", "_waiter", "closed", "detached")
+    __slots__ = ("_items", "_waiter", "closed", "detached", "direct")
 
     def __init__(self) -> None:
         self._items: list[bytes] = []  # a list, not a deque: a deque's first block is 0.5 KB
         self._waiter: asyncio.Future[None] | None = None
         self.closed = False
         self.detached = False
+        # writes a heartbeat straight to the socket (True) or declines (False); set by the response
+        self.direct: Callable[[bytes], bool] | None = None
 
     def put(self, chunk: bytes) -> None:
         """Queue a frame (dropped when the consumer is gone or the pipe is closed)."""
@@ -77,6 +87,19 @@ class Pipe:
             return
         self._items.append(chunk)
         self._wake()
+
+    def beat(self, chunk: bytes) -> None:
+        """Queue a heartbeat, or write it straight to the socket when the consumer is idle."""
+        direct = self.direct
+        if (
+            direct is not None
+            and self._waiter is not None  # the consumer waits: all earlier frames went out
+            and not self._items
+            and not (self.closed or self.detached)
+            and direct(chunk)
+        ):
+            return
+        self.put(chunk)
 
     def close(self) -> None:
         """No more frames: the consumer ends after the queued ones."""
@@ -116,7 +139,8 @@ class SseResponse(StreamingResponse):
     "closed" (the turn ended), "client_gone" or "truncated".
 
     A StreamingResponse whose body is the pipe's frames; `__call__` is its own so that a stream
-    costs one extra task (the disconnect watcher) instead of Starlette's task group.
+    costs one extra task (the disconnect watcher) instead of Starlette's task group, and so that
+    heartbeats can go straight to the socket (`socket_writer`).
     """
 
     media_type = MEDIA_TYPE
@@ -131,10 +155,11 @@ class SseResponse(StreamingResponse):
         self.pipe = pipe
         self.reason = "closed"
         self.on_end = on_end
-        super().__init__(
-            self._frames(truncate_after),
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        super().__init__(self._frames(truncate_after))
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        """The same three headers on every stream: one shared set, copied."""
+        self.raw_headers = list(_RAW_HEADERS)
 
     async def _frames(self, truncate_after: int | None) -> AsyncIterator[bytes]:
         """The pipe's batches as bytes, cut as `truncate_after` says; sets `reason` at the end."""
@@ -150,16 +175,99 @@ class SseResponse(StreamingResponse):
         self.reason = "client_gone" if pipe.detached else "closed"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, self.pipe))
+        pipe = self.pipe
+        watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, pipe))
         try:
-            await self.stream_response(send)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            pipe.direct = socket_writer(scope, receive)
+            async for chunk in self.body_iterator:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:  # the client went away while we wrote
             self.reason = "client_gone"
         finally:
+            pipe.direct = None
             watcher.cancel()
-            self.pipe.detach()
+            pipe.detach()
             if self.on_end is not None:
                 self.on_end(self.reason)
+
+
+_RAW_HEADERS = (
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+    (b"content-type", MEDIA_TYPE.encode() + b"; charset=utf-8"),
+)
+
+
+class _SocketWriter:
+    """Writes heartbeats to a uvicorn (httptools) connection as HTTP/1.1 chunks, as its `send`
+    would (`%x CRLF data CRLF`), unless the client is gone or the socket is paused for flow
+    control (then the heartbeat takes `send`, which waits for the socket to drain)."""
+
+    __slots__ = ("cycle", "transport")
+
+    def __init__(self, cycle: Any, transport: Any) -> None:
+        self.cycle = cycle
+        self.transport = transport
+
+    def __call__(self, chunk: bytes) -> bool:
+        cycle = self.cycle
+        if cycle.disconnected or cycle.response_complete or cycle.flow.write_paused:
+            return False
+        self.transport.write(_chunked(chunk))
+        return True
+
+
+@cache
+def _chunked(chunk: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(chunk), chunk)
+
+
+SERVER_SEND = "nemo_mock.server_send"  # scope key: the app got the server's own `send`
+
+
+def note_server_send(scope: Scope, receive: Receive, send: Send) -> None:
+    """Note in `scope` whether the app was handed uvicorn's own `send` (bound to the request cycle
+    that `receive` is bound to): then nothing outside the app rewrites what it sends, and
+    heartbeats may skip `send`. Any middleware around the app gets every heartbeat through it."""
+    cycle = getattr(receive, "__self__", None)
+    if cycle is not None and getattr(send, "__self__", None) is cycle:
+        scope[SERVER_SEND] = True
+
+
+def socket_writer(scope: Scope, receive: Receive) -> Callable[[bytes], bool] | None:
+    """A heartbeat writer for this response once its head is sent, or None (take `send`).
+
+    uvicorn's `receive` is a bound method of its request cycle, which holds the transport, the
+    framing it chose (`chunked_encoding`), `disconnected`, `response_complete` and the flow
+    control (`flow.write_paused`), as fault_actions.transport_of relies on too; the h11 cycle has
+    no `chunked_encoding` and takes `send`. tests/mock_server/test_sse_socket.py pins these on the
+    installed uvicorn. Heartbeats take `send` unless the app noted the server's own `send`
+    (`note_server_send`) and no fault rule matched the exchange (a rule may wrap `send`).
+    """
+    if not scope.get(SERVER_SEND) or scope.get("state", {}).get("journal_entry", {}).get("faults"):
+        return None
+    cycle = getattr(receive, "__self__", None)
+    if getattr(cycle, "chunked_encoding", None) is not True:
+        return None
+    transport = getattr(cycle, "transport", None)
+    flow = getattr(cycle, "flow", None)
+    if (
+        transport is None
+        or not hasattr(transport, "write")
+        or not isinstance(getattr(flow, "write_paused", None), bool)
+        or not isinstance(getattr(cycle, "disconnected", None), bool)
+        or not isinstance(getattr(cycle, "response_complete", None), bool)
+    ):
+        return None
+    return _SocketWriter(cycle, transport)
 
 
 def _cut(chunks: list[bytes], left: int) -> tuple[list[bytes], int, bool]:

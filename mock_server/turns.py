@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from nemo_mock.server import sse, turn_plan, turn_tools
@@ -294,7 +295,9 @@ class Turn:
             ),
         )
 
-    # -- time ------------------------------------------------------------------------------
+    # -- time: waiting and heartbeats ------------------------------------------------------
+    # While the turn waits, its heartbeats are sent by a clock timer (`_beat`), not by waking this
+    # task: one heartbeat costs one timer callback and one socket write (mock_server/sse.py).
     async def _until(self, deadline: float) -> None:
         """Sleep (virtual) until `deadline`, heartbeating on the way; _Capped at the cap."""
         clock = self.world.clock
@@ -307,7 +310,12 @@ class Turn:
             if now >= self.next_beat:
                 self._tick()
                 continue
-            await clock.sleep_until(min(deadline, self.next_beat, self.cap_at))
+            await clock.sleep_until(min(deadline, self.cap_at), self._beat, self.next_beat)
+
+    def _beat(self) -> float:
+        """The heartbeat timer fired before the deadline: send what is due; when the next is."""
+        self._tick()
+        return self.next_beat
 
     def _tick(self) -> None:
         """Send the heartbeats that are due: one per interval boundary passed, so a wake-up that
@@ -316,13 +324,13 @@ class Turn:
         now = self.world.clock.now()
         sent = 0
         while self.next_beat <= now and sent < MAX_CATCH_UP:
-            self.pipe.put(sse.heartbeat(self.style, self.beats))
+            self.pipe.beat(sse.heartbeat(self.style, self.beats))
             self.beats += 1
             sent += 1
             self.next_beat += self.interval
         self.frames["heartbeat"] += sent
         for _ in range(sent):
-            self._mark("heartbeat", now)
+            self._note(beat_event(round(now, 3)))
         if self.next_beat <= now:
             self.next_beat = now + self.interval
 
@@ -387,14 +395,17 @@ class Turn:
         self.frames["error"] += 1
         self._mark("error")
 
-    def _mark(self, kind: str, at: float | None = None, **extra: Any) -> None:
-        """Note a frame's virtual time in the journal (`turn.events`), up to MAX_EVENTS per turn."""
+    def _mark(self, kind: str, **extra: Any) -> None:
+        """Note a frame's virtual time (now) in the journal (`turn.events`)."""
+        self._note({"t": round(self.world.now(), 3), "kind": kind, **extra})
+
+    def _note(self, event: dict[str, Any]) -> None:
+        """Append a `turn.events` entry, up to MAX_EVENTS per turn (then count what was dropped)."""
         events: list[dict[str, Any]] = self.record["events"]
         if len(events) >= MAX_EVENTS:
             self.record["events_dropped"] = self.record.get("events_dropped", 0) + 1
             return
-        t = self.world.now() if at is None else at
-        events.append({"t": round(t, 3), "kind": kind, **extra})
+        events.append(event)
 
     # -- credits ---------------------------------------------------------------------------
     def _settle(self, outcome: str) -> None:
@@ -408,6 +419,14 @@ class Turn:
             self.world.release(self.user, self.cost)
             if self.intent.kind == "edit" and self.cost > 0:
                 self.session.edit_charged = False  # the session's edit charge was given back
+
+
+@lru_cache(maxsize=1024)
+def beat_event(t: float) -> dict[str, Any]:
+    """The journal event of a heartbeat sent at virtual time `t` (ms): one shared dict per
+    millisecond, never mutated, since thousands of streams beat in the same one (a stalled turn
+    keeps MAX_EVENTS of them: as separate dicts, ~80 KB per stream)."""
+    return {"t": t, "kind": "heartbeat"}
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

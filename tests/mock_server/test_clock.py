@@ -80,3 +80,65 @@ def test_scaled_sleep_takes_scaled_real_time() -> None:
 
     asyncio.run(main())
     assert c.now() >= 60
+
+
+def test_ticks_run_on_the_way_without_waking_the_sleeper() -> None:
+    """sleep_until(deadline, tick, tick_at): tick() runs at each tick_at it returns, the sleep
+    itself ends only at the deadline."""
+    c = VirtualClock(0.0, 0.0)
+
+    async def main() -> tuple[list[float], bool, bool]:
+        ticks: list[float] = []
+
+        def tick() -> float:
+            ticks.append(c.now())
+            return ticks[-1] + 1
+
+        task = asyncio.create_task(c.sleep_until(3.5, tick, 1.0))
+        for _ in range(3):
+            await asyncio.sleep(0.01)
+            c.advance(1)
+        await asyncio.sleep(0.01)
+        early = task.done()
+        c.advance(0.5)
+        await asyncio.wait_for(task, timeout=2)
+        return ticks, early, task.done()
+
+    assert asyncio.run(main()) == ([1.0, 2.0, 3.0], False, True)
+
+
+def test_a_jump_past_deadline_and_tick_ends_the_sleep_without_ticking() -> None:
+    """The deadline wins: the sleeper decides what is due when it wakes."""
+    c = VirtualClock(0.0, 0.0)
+
+    async def main() -> list[float]:
+        ticks: list[float] = []
+
+        def tick() -> float:
+            ticks.append(c.now())
+            return 100.0
+
+        task = asyncio.create_task(c.sleep_until(5.0, tick, 2.0))
+        await asyncio.sleep(0.01)
+        c.advance(10)
+        await asyncio.wait_for(task, timeout=2)
+        return ticks
+
+    assert asyncio.run(main()) == []
+
+
+def test_a_failing_tick_is_raised_in_the_sleeper() -> None:
+    """An error in tick() ends the sleep with that error, as if the task had ticked itself."""
+    c = VirtualClock(0.0, 0.0)
+
+    def tick() -> float:
+        raise LookupError("tick")
+
+    async def main() -> None:
+        task = asyncio.create_task(c.sleep_until(10.0, tick, 1.0))
+        await asyncio.sleep(0.01)
+        c.advance(1)
+        await asyncio.wait_for(task, timeout=2)
+
+    with pytest.raises(LookupError):
+        asyncio.run(main())

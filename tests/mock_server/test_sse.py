@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -106,6 +107,64 @@ def test_pipe_get_waits_for_a_frame() -> None:
         return await pipe.get()
 
     assert asyncio.run(asyncio.wait_for(scenario(), 5)) == [b"x"]
+
+
+def _waiting_pipe(direct: list[bytes], accept: bool = True) -> tuple[sse.Pipe, Any]:
+    """A pipe whose consumer waits in `get()`, with a direct writer recording what it took."""
+
+    def write(chunk: bytes) -> bool:
+        if accept:
+            direct.append(chunk)
+        return accept
+
+    pipe = sse.Pipe()
+    pipe.direct = write
+    return pipe, asyncio.ensure_future(pipe.get())
+
+
+def test_a_heartbeat_to_a_waiting_consumer_goes_to_the_direct_writer() -> None:
+    """Everything before it went out and the consumer waits: the heartbeat skips the queue."""
+
+    async def scenario() -> tuple[list[bytes], bool]:
+        direct: list[bytes] = []
+        pipe, getter = _waiting_pipe(direct)
+        await asyncio.sleep(0)  # the consumer is now waiting
+        pipe.beat(b": heartbeat\n\n")
+        await asyncio.sleep(0)
+        woken = getter.done()
+        getter.cancel()
+        return direct, woken
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 5)) == ([b": heartbeat\n\n"], False)
+
+
+def test_a_heartbeat_behind_queued_frames_waits_its_turn() -> None:
+    """Frames still queued go first: the heartbeat is queued behind them, in order."""
+
+    async def scenario() -> tuple[list[bytes], list[bytes]]:
+        direct: list[bytes] = []
+        pipe, getter = _waiting_pipe(direct)
+        await asyncio.sleep(0)
+        pipe.put(b"data: {}\n\n")
+        pipe.beat(b": heartbeat\n\n")
+        return direct, await getter
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 5)) == (
+        [],
+        [b"data: {}\n\n", b": heartbeat\n\n"],
+    )
+
+
+def test_a_heartbeat_the_direct_writer_declines_is_queued() -> None:
+    """A paused or closed socket declines: the heartbeat takes the response's `send`."""
+
+    async def scenario() -> list[bytes]:
+        pipe, getter = _waiting_pipe([], accept=False)
+        await asyncio.sleep(0)
+        pipe.beat(b"data: \n\n")
+        return await getter
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 5)) == [b"data: \n\n"]
 
 
 def _serve(response: sse.SseResponse, disconnect: bool = False) -> list[dict[str, object]]:
