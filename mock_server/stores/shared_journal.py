@@ -19,7 +19,7 @@ from nemo_mock.server.journal import ENTRY_BYTES, Journal, ready
 from nemo_mock.server.strict_json import dumps
 
 if TYPE_CHECKING:
-    from nemo_mock.server.stores.redis import AsyncRedis
+    from nemo_mock.server.stores.redis_aio import AsyncRedis
 
 # keys (stores/redis.py Keys.journal): seq (the counter), log (seq -> entry JSON), order (sorted
 # set of seqs), cost (seq -> bytes it counts for), bytes, dropped
