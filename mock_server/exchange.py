@@ -6,7 +6,9 @@ Every request takes this one path, the control plane (/_mock) included:
    (mock_server/fault_actions.py; never to the control plane);
 3. an ApiError, a routing error (404, 405) or an emulator bug raised before the answer started
    is answered with its envelope (a bug: code 500, logged, then re-raised for the server);
-4. the entry gets the status, body code and content type the client got, and its end times;
+4. the entry gets the status, body code and content type the client got (an endpoint that knows
+   them before it answers, endpoints.ScopeEndpoint, writes them itself and sends through
+   DIRECT_SEND, a wrapper fewer per message), and its end times;
 5. with `--state-file`, the autosaver is asked to save soon.
 One layer instead of four (Starlette's two exception layers, the journal, the faults) is what
 keeps the routed path within reach of bare Starlette: `python -m bench asgi` shows the cost.
@@ -31,6 +33,11 @@ from nemo_mock.server.snapshot import control_read
 from nemo_mock.server.world import World
 
 log = logging.getLogger("nemo_mock")
+
+# scope key: the `send` below the exchange layer, for an endpoint that writes the journal's
+# status, code and content type itself (endpoints.ScopeEndpoint); set only when no fault rule
+# applies, since a rule's wrapper must see every message
+DIRECT_SEND = "nemo_mock.direct_send"
 
 _HTTP_TO_CODE = {404: 404, 405: 405}
 
@@ -67,12 +74,16 @@ class ExchangeMiddleware:
                     exchange = FaultedExchange(world, self._answer, headers)
                     await exchange.run(scope, receive, send_and_record, applied)
                     return
+            scope[DIRECT_SEND] = send
             await self.app(scope, receive, send_and_record)
         except ConnectionDropped:
             raise  # a dropped connection answers nothing
         except Exception as exc:
             await self._answer_error(scope, receive, send_and_record, exc)
         finally:
+            # uvicorn's send is bound to the request cycle, which holds this scope: left in the
+            # scope it would make a reference cycle of every exchange (freed only by the GC)
+            scope.pop(DIRECT_SEND, None)
             if api:
                 close_entry(world, entry)
             saver = world.runtime.autosaver  # set with --state-file (snapshot.attach)

@@ -73,24 +73,30 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def pack(e: dict[str, Any]) -> None:
-    """Pack an entry's raw headers into one bytes object once its exchange is over.
+def packed(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """Request headers (ASGI pairs) as one bytes object, as an entry keeps them until read.
 
-    A full journal holds 10,000 entries, and each kept list of header tuples is a dozen or more
-    small objects freed, long out of cache, when the entry leaves the ring: under wrk, entries
-    without them cost 3-6 us less server CPU per request in paired runs, and packing costs about
-    0.3 us (bench/README.md, "Where the time goes").
+    A full journal holds 10,000 entries. Kept as a list of tuples, each entry's headers are a
+    dozen small objects freed, long out of cache, when the entry leaves the ring, and the list
+    makes the entry a container the garbage collector must track and traverse: an entry whose
+    values are all atomic (str, numbers, bytes, None) is never tracked at all (CPython tracks a
+    dict only once a container goes in). bench/README.md, "Where the time goes", has the figures.
     """
+    return marshal.dumps(headers, 2)  # version 2: no back-references, the fastest
+
+
+def pack(e: dict[str, Any]) -> None:
+    """Pack an entry's raw headers (`packed`) if they are still a list."""
     raw = e.get(RAW_HEADERS)
     if type(raw) is list:
-        e[RAW_HEADERS] = marshal.dumps(raw, 2)  # version 2: no back-references, the fastest
+        e[RAW_HEADERS] = packed(raw)
 
 
 def ready(e: dict[str, Any]) -> bool:
     """Turn an entry's raw headers into redacted ones (once; on read, not on the hot path)."""
     raw = e.pop(RAW_HEADERS, None)
     if raw is not None:
-        if isinstance(raw, bytes):  # packed when its exchange ended
+        if isinstance(raw, bytes):  # packed when the entry was opened
             raw = marshal.loads(raw)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
         names = {k.lower() for k, _ in headers}

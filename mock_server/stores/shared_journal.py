@@ -94,12 +94,12 @@ class SharedJournal(Journal):
 
     def push(self, entry: dict[str, Any]) -> None:
         """Write `entry` as it is now (the first write appends it and evicts the oldest)."""
-        if "seq" in entry:
+        if entry.get("seq"):  # numbered by add (0: not yet)
             self._push(keys=self._pushed, args=self._push_args(entry))
 
     async def apush(self, entry: dict[str, Any]) -> None:
         """`push` on the event loop's connection."""
-        if "seq" not in entry:
+        if not entry.get("seq"):
             return
         if self.aio is None:
             self.push(entry)
