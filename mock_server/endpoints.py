@@ -133,3 +133,26 @@ def base_url_of(scope: Mapping[str, Any], host: str | None) -> str:
         host = f"{server[0]}:{server[1]}"
     root = str(scope.get("root_path", "")).rstrip("/")
     return f"{scope.get('scheme', 'http')}://{host}{root}"
+
+
+def scope_base_url(scope: Scope) -> str:
+    """`base_url_of` this scope and its Host header, made once per distinct host (a render poll
+    asks it on every call once the job completed)."""
+    host = None
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host = value
+            break
+    server = scope.get("server")
+    return _base_url(
+        scope.get("scheme", "http"),
+        host,
+        str(scope.get("root_path", "")),
+        tuple(server) if server else None,  # hashable, whatever sequence the server gave
+    )
+
+
+@lru_cache(maxsize=256)
+def _base_url(scheme: str, host: bytes | None, root: str, server: tuple[Any, ...] | None) -> str:
+    scope = {"scheme": scheme, "root_path": root, "server": server}
+    return base_url_of(scope, host.decode("latin-1") if host is not None else None)

@@ -13,7 +13,7 @@ from starlette.types import Scope
 
 from nemo_mock import contracts
 from nemo_mock.server import readings, renders
-from nemo_mock.server.endpoints import ScopeEndpoint, base_url_of, header, note_scope, user_of_scope
+from nemo_mock.server.endpoints import ScopeEndpoint, note_scope, scope_base_url, user_of_scope
 from nemo_mock.server.errors import ApiError
 from nemo_mock.server.http import (
     base_url,
@@ -117,7 +117,7 @@ def render_status(
     The body's shape follows the setting render_status_shape (envelope | bare | success)."""
     user = user_of_scope(world, scope)
     job = world.render_for(user, scope["path_params"]["render_id"])
-    view = renders.view(world, job, lambda: base_url_of(scope, header(scope, b"host")))
+    view = renders.view(world, job, lambda: scope_base_url(scope))
     if isinstance(view, dict):
         note_scope(scope, "render_status", view["status"])
         return view

@@ -169,3 +169,22 @@ def test_a_polled_reads_entry_is_not_tracked_by_the_gc(api: Api) -> None:
     e = api.world.journal.rows()[-1]
     assert e["path"] == CREDITS
     assert not gc.is_tracked(e)
+
+
+@pytest.mark.parametrize(
+    ("headers", "server", "root", "expected"),
+    [
+        ([(b"host", b"emu.local:9000")], ("127.0.0.1", 8000), "", "http://emu.local:9000"),
+        ([], ("127.0.0.1", 8000), "", "http://127.0.0.1:8000"),
+        ([(b"host", b"")], ["10.0.0.1", 81], "", "http://10.0.0.1:81"),
+        ([(b"host", b"h")], None, "/mock/", "http://h/mock"),
+    ],
+)
+def test_the_base_url_of_a_scope(
+    headers: list[tuple[bytes, bytes]], server: Any, root: str, expected: str
+) -> None:
+    """URLs in answers use the Host the client sent, else the server's address, plus root_path."""
+    from nemo_mock.server.endpoints import scope_base_url
+
+    scope = {"scheme": "http", "headers": headers, "server": server, "root_path": root}
+    assert scope_base_url(scope) == expected
