@@ -1,7 +1,7 @@
 """`python -m bench [--quick] [NAME ...]`: run the benchmarks, print tables, write results.
 
-Names: asgi, timecomp, upload, throughput, sse, stores, reliability (default: all, in that
-order). Peers are separate: `python -m bench.peers`. Results go to bench/results/latest.json
+Names: asgi, timecomp, upload, throughput, sse, stores, reliability, instructions (default: all,
+in that order). Peers are separate: `python -m bench.peers`. Results go to bench/results/latest.json
 (git-ignored).
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from bench import _proc, _report
 
-NAMES = ("asgi", "timecomp", "upload", "throughput", "sse", "stores", "reliability")
+NAMES = ("asgi", "timecomp", "upload", "throughput", "sse", "stores", "reliability", "instructions")
 
 
 def _runner(name: str, args: argparse.Namespace) -> Callable[[], dict[str, Any]]:
@@ -44,6 +44,10 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], dict[str, Any]]
         from bench import reliability
 
         return lambda: reliability.run(args.quick)
+    if name == "instructions":
+        from bench import instructions
+
+        return lambda: instructions.run(args.quick)
     if name == "upload":
         from bench import upload
 
