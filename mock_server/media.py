@@ -188,9 +188,12 @@ class MediaCache:
         self._drawn: dict[str, tuple[Path, int]] = {}
         #: each job's spec, parsed once (id(render) -> (render, spec)); see renders.spec_cached
         self.specs: dict[int, tuple[Any, Spec]] = {}
-        #: each completed job's `output` (id(render) -> (render, base URL, output)); see
-        #: renders.output_of
+        #: each completed job's poll answer (id(render) -> (render, base URL, view)); see
+        #: renders.completed_view
         self.outputs: dict[int, tuple[Any, str, dict[str, Any]]] = {}
+        #: the encoded bodies of those answers (id(view) -> (view, {shape: body})); see
+        #: renders.encoded
+        self.bodies: dict[int, tuple[dict[str, Any], dict[str, bytes]]] = {}
 
     def path(self, spec: Spec) -> Path:
         """Where `spec`'s file lives (drawn or not)."""

@@ -87,10 +87,11 @@ async def media_drawn(world: World, render: Render) -> tuple[Path, int]:
     return drawn
 
 
-def output_of(world: World, render: Render, base_url: str) -> dict[str, Any] | None:
-    """`output` of a completed `render` whose MP4 is drawn (None until it is), made once per job
-    and base URL: its URL, size and length never change (a job kept without a spec follows the
-    settings, so it is made each time)."""
+def completed_view(world: World, render: Render, base_url: str) -> dict[str, Any] | None:
+    """The poll answer of a completed `render` whose MP4 is drawn (None until it is), made once
+    per job and base URL: a completed job stays completed and its URL, size and length never
+    change. The answer is shared: callers must not change it. A job kept without a spec follows
+    the settings, so its answer is made each time."""
     cache = cache_of(world)
     hit = cache.outputs.get(id(render))
     if hit is not None and hit[0] is render and hit[1] == base_url:
@@ -105,9 +106,32 @@ def output_of(world: World, render: Render, base_url: str) -> dict[str, Any] | N
         "size": drawn[1],
         "duration": round(spec.seconds, 3),
     }
+    done = _view(render, "completed", 1.0, output)
     if render.media:
-        cache.outputs[id(render)] = (render, base_url, output)
-    return output
+        if hit is not None:  # another base URL: forget the answer it replaces
+            cache.bodies.pop(id(hit[2]), None)
+        cache.outputs[id(render)] = (render, base_url, done)
+        cache.bodies[id(done)] = (done, {})
+    return done
+
+
+def encoded(
+    world: World,
+    view: dict[str, Any],
+    encode: Callable[[Settings, dict[str, Any]], bytes],
+) -> bytes:
+    """`encode(settings, view)`, kept per answer shape (the setting render_status_shape) when
+    `view` is a kept completed answer (completed_view): a completed job's poll body is encoded
+    once per shape."""
+    settings = world.settings
+    hit = cache_of(world).bodies.get(id(view))
+    if hit is None or hit[0] is not view:
+        return encode(settings, view)
+    shape = settings.render_status_shape
+    body = hit[1].get(shape)
+    if body is None:
+        body = hit[1][shape] = encode(settings, view)
+    return body
 
 
 def view(
@@ -118,21 +142,21 @@ def view(
     view: `output` reports the drawn file's size and length. `base_url()` is asked only when the
     job completed."""
     status, progress = status_at(render, world.now())
-    output = None
-    if status == "completed":
-        url = base_url()
-        output = output_of(world, render, url)
-        if output is None:
-            return _drawn_view(world, render, url, progress)
-    return _view(render, status, progress, output)
+    if status != "completed":
+        return _view(render, status, progress, None)
+    url = base_url()
+    done = completed_view(world, render, url)
+    if done is None:
+        return _drawn_view(world, render, url)
+    return done
 
 
-async def _drawn_view(world: World, render: Render, url: str, progress: float) -> dict[str, Any]:
+async def _drawn_view(world: World, render: Render, url: str) -> dict[str, Any]:
     await media_drawn(world, render)
-    output = output_of(world, render, url)
-    if output is None:
+    done = completed_view(world, render, url)
+    if done is None:
         raise FileNotFoundError(cache_of(world).path(spec_cached(world, render)))
-    return _view(render, "completed", progress, output)
+    return done
 
 
 def _view(

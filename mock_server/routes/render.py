@@ -131,7 +131,7 @@ async def _noted(scope: Scope, view: Coroutine[Any, Any, dict[str, Any]]) -> dic
 
 
 def _status_body(world: World, view: dict[str, Any]) -> bytes:
-    return readings.render_status_bytes(world.settings, view)
+    return renders.encoded(world, view, readings.render_status_bytes)
 
 
 status = ScopeEndpoint(render_status, body=_status_body)

@@ -247,3 +247,39 @@ def test_summary_of_the_seeds_example() -> None:
         "Timeline (3 tracks): 1. Video: city timelapse (0-10s) "
         '2. BGM: Lo-fi (0-10s, 35%) 3. Title: "Urban Dreams" (0-3s)'
     )
+
+
+def test_a_completed_poll_follows_the_answer_shape_set_later(api: Api) -> None:
+    """A completed job's poll takes the render_status_shape in force at each poll (v1.9 §3.5
+    "Status at top-level `status`" is one reading; the envelope and {success, data} the others)."""
+    token, _ = _job(api)
+    api.advance(91)
+    url = f"{SUBMIT}/render_1"
+    first = api.http.get(url, headers=api.headers(token)).json()
+    assert first["code"] == 0 and first["data"]["status"] == "completed"
+    api.http.patch("/_mock/config", json={"render_status_shape": "bare"})
+    bare = api.http.get(url, headers=api.headers(token)).json()
+    assert bare["status"] == "completed" and bare["id"] == "render_1" and "code" not in bare
+    api.http.patch("/_mock/config", json={"render_status_shape": "success"})
+    success = api.http.get(url, headers=api.headers(token)).json()
+    assert success["success"] is True and success["data"]["status"] == "completed"
+    api.http.patch("/_mock/config", json={"render_status_shape": "envelope"})
+    again = api.http.get(url, headers=api.headers(token)).json()
+    assert again == first
+
+
+def test_a_completed_poll_names_the_host_each_client_used(api: Api) -> None:
+    """output.url is built from the Host the polling client sent, poll by poll."""
+    token, _ = _job(api)
+    api.advance(91)
+    url = f"{SUBMIT}/render_1"
+
+    def media_url(host: str) -> str:
+        r = api.http.get(url, headers={**api.headers(token), "Host": host})
+        out: str = r.json()["data"]["output"]["url"]
+        return out
+
+    a, b = media_url("a.example"), media_url("b.example:8081")
+    assert a.startswith("http://a.example/media/renders/") and a.endswith(".mp4")
+    assert b == a.replace("http://a.example/", "http://b.example:8081/")
+    assert media_url("a.example") == a
