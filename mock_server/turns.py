@@ -36,6 +36,27 @@ class Failed(Exception):
 class Turn:
     """One agent turn: waits its session's queue, plays its plan, settles its credits."""
 
+    # slots: one Turn per open stream (thousands at once), and no attribute is added later
+    __slots__ = (
+        "beats",
+        "cost",
+        "frames",
+        "intent",
+        "invocation",
+        "message",
+        "number",
+        "overrides",
+        "pipe",
+        "place",
+        "record",
+        "session",
+        "settled",
+        "started",
+        "streaming",
+        "user",
+        "world",
+    )
+
     def __init__(
         self,
         world: World,
