@@ -13,7 +13,7 @@ the arrival of the next request, in virtual seconds, rounded to the millisecond.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Protocol
@@ -245,6 +245,24 @@ class Headers:
         return passed(f"all {len(found)} requests carry {', '.join(self.names)}", found)
 
 
+def _on_every(
+    where: Matcher,
+    entries: Sequence[Entry],
+    want: str,
+    seen: Callable[[list[Entry]], tuple[bool, str]],
+) -> Result:
+    """Judge the requests `where` matches together: `seen(found)` says whether they hold and
+    what was seen; a failure reads "Expected {want} on every request {where}; {seen}."."""
+    found = [e for e in entries if where.matches(e)]
+    if not found:
+        return _none_to_check(where, entries)
+    holds, text = seen(found)
+    if holds:
+        return passed(text, found)
+    text = f"Expected {want} on every request {where.describe()}; {text}."
+    return failed(text, found, listed=False)
+
+
 @dataclass(frozen=True)
 class SameHeader:
     """Every matching request carries this header with one and the same value."""
@@ -253,16 +271,14 @@ class SameHeader:
     where: Matcher = ANY
 
     def judge(self, entries: Sequence[Entry]) -> Result:
-        found = [e for e in entries if self.where.matches(e)]
-        if not found:
-            return _none_to_check(self.where, entries)
+        return _on_every(self.where, entries, f"one {self.name}", self._seen)
+
+    def _seen(self, found: list[Entry]) -> tuple[bool, str]:
         values = {(e.get("headers") or {}).get(self.name.lower()) for e in found}
         if None in values or len(values) != 1:
             missing = " (missing on some)" if None in values else ""
-            text = f"Expected one {self.name} on every request {self.where.describe()}; "
-            text += f"{len(values)} values{missing} across {labels(found)}."
-            return failed(text, found, listed=False)
-        return passed(f"{len(found)} requests share one {self.name}: {labels(found)}", found)
+            return False, f"{len(values)} values{missing} across {labels(found)}"
+        return True, f"{len(found)} requests share one {self.name}: {labels(found)}"
 
 
 @dataclass(frozen=True)
@@ -273,16 +289,14 @@ class Distinct:
     where: Matcher = ANY
 
     def judge(self, entries: Sequence[Entry]) -> Result:
-        found = [e for e in entries if self.where.matches(e)]
-        if not found:
-            return _none_to_check(self.where, entries)
+        return _on_every(self.where, entries, f"a different {self.field}", self._seen)
+
+    def _seen(self, found: list[Entry]) -> tuple[bool, str]:
         values = [field_at(e, self.field) for e in found]
         dupes = [v for v, n in Counter(map(str, values)).items() if n > 1]
         if None in values or dupes:
-            text = f"Expected a different {self.field} on every request "
-            text += f"{self.where.describe()}; got {values} ({labels(found)})."
-            return failed(text, found, listed=False)
-        return passed(f"{len(found)} distinct {self.field}: {values}", found)
+            return False, f"got {values} ({labels(found)})"
+        return True, f"{len(found)} distinct {self.field}: {values}"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from nemo_mock import contracts
 from nemo_mock.server import strict_json
 from nemo_mock.server.errors import ApiError, error_response
 from nemo_mock.server.faults import Applied
+from nemo_mock.server.turn_record import TurnOverrides
 from nemo_mock.server.world import World, render_key
 
 
@@ -143,10 +144,8 @@ def _turn_fields(action: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in action.items() if k != "type"}  # sse_turn
 
 
-def _turn_overrides(fields: dict[str, Any]) -> Any:
-    """The turn engine's TurnOverrides (mock_server.turns) from the merged fields."""
-    from nemo_mock.server.turns import TurnOverrides
-
+def _turn_overrides(fields: dict[str, Any]) -> TurnOverrides:
+    """The turn engine's TurnOverrides from the merged fields."""
     return TurnOverrides.of(fields)
 
 

@@ -28,14 +28,14 @@ if TYPE_CHECKING:
     from nemo_mock.server.stores.kept import Kept
     from nemo_mock.server.stores.shared import Shared
     from nemo_mock.server.stores.turn_queue import TurnQueue
-    from nemo_mock.server.turns import Turns
+    from nemo_mock.server.turn_order import Turns
 
 
 @dataclass
 class Runtime:
     """Per-process things that are not state (tasks, the autosaver); never snapshotted."""
 
-    turns: Turns | None = None  # running turns and per-session queues (turns.Turns.of)
+    turns: Turns | None = None  # running turns and per-session queues (turn_order.Turns.of)
     autosaver: Autosaver | None = None  # set by snapshot.attach when --state-file is given
     media: MediaCache | None = None  # rendered MP4s by content (renders.cache_of)
     shared: Shared | None = None  # a world shared through redis:// (stores/shared.py)

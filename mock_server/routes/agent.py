@@ -89,7 +89,7 @@ async def run_sse(request: Request) -> Response:
         overrides=overrides,
         record=record,
     )
-    Turns.of(world).start(turn)
+    Turns.of(world).start(turn.run())
 
     def on_end(reason: str) -> None:
         record["stream_end"] = reason

@@ -172,7 +172,13 @@ TABLE = [
     ),
     ("headers-carried", {"headers": {"names": ["X-Client-Id"]}}, RATE, True, "all 3"),
     ("headers-lacking", {"headers": {"names": ["X-Client-Id"]}}, POLLS, False, "lacks x-client-id"),
-    ("same-header-differs", {"same_header": {"name": "X-Client-Id"}}, RATE, False, "2 values"),
+    (
+        "same-header-differs",
+        {"same_header": {"name": "X-Client-Id"}},
+        RATE,
+        False,
+        "Expected one X-Client-Id on every request * *; 2 values across #1, #2, #3.",
+    ),
     (
         "same-header-where",
         {"same_header": {"name": "X-Client-Id", "where": {"header": {"x-client-id": "c1"}}}},
@@ -180,7 +186,14 @@ TABLE = [
         True,
         "share one",
     ),
-    ("distinct", {"distinct": {"field": "headers.x-client-id"}}, RATE, False, "'c1', 'c1'"),
+    (
+        "distinct",
+        {"distinct": {"field": "headers.x-client-id"}},
+        RATE,
+        False,
+        "Expected a different headers.x-client-id on every request * *; "
+        "got ['c1', 'c1', 'c2'] (#1, #2, #3).",
+    ),
     ("distinct-ok", {"distinct": {"field": "seq"}}, RATE, True, "3 distinct"),
     ("sent-once-resent", {"sent_once": {}}, SENDS, False, "'add music' sent 2×"),
     ("sent-once-refusal-no-send", {"sent_once": {}}, SENDS[:2], True, "1 message(s)"),

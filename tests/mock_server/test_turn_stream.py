@@ -20,7 +20,7 @@ from nemo_mock import contracts
 from nemo_mock.server import create_app
 from nemo_mock.server.serving import LiveServer
 from nemo_mock.server.turn_plan import decide_silent
-from nemo_mock.server.turns import TurnOverrides
+from nemo_mock.server.turn_record import TurnOverrides
 from tests.conftest import ATTRIBUTION, make_settings
 
 pytestmark = pytest.mark.live
