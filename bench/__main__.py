@@ -27,7 +27,7 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], dict[str, Any]]
     if name == "throughput":
         from bench import throughput
 
-        return lambda: throughput.run(args.quick, tool=args.tool)
+        return lambda: throughput.run(args.quick, tool=args.tool, pinned=not args.no_pin)
     if name == "sse":
         from bench import sse
 
@@ -74,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=["auto", "wrk", "python"],
         default="auto",
         help="throughput load generator (auto: wrk when installed)",
+    )
+    p.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="throughput: let the scheduler place servers and load (default: servers on the "
+        "last CPU, the load generator on the others)",
     )
     p.add_argument("--steps", help="SSE stream counts to step through, e.g. 500,1000,2000")
     p.add_argument(

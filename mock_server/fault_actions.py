@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -39,14 +40,43 @@ class ConnectionDropped(ConnectionError):
     """Raised in place of closing the socket when the server offers no transport (in-process)."""
 
 
+class ScopeHeaders(Mapping[str, str]):
+    """A scope's headers by lower-case name (a repeated one: its last value), decoded only when
+    a rule asks for one: with rules installed every API request is checked against them, and
+    most rules never look at a header (decoding them all cost a polled read about 10% more
+    instructions under callgrind, issue 12)."""
+
+    __slots__ = ("_decoded", "_raw")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        self._decoded: dict[str, str] | None = None
+
+    def decoded(self) -> dict[str, str]:
+        """Every header, decoded (once)."""
+        if self._decoded is None:
+            self._decoded = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self._raw}
+        return self._decoded
+
+    def __getitem__(self, name: str) -> str:
+        return self.decoded()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.decoded())
+
+    def __len__(self) -> int:
+        return len(self.decoded())
+
+
 def pick(world: World, scope: Scope) -> tuple[list[Applied], dict[str, str]]:
     """The fault rules that apply to this exchange (counted as used) and its headers by name."""
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    headers = ScopeHeaders(scope["headers"])
     applied = world.faults.pick(scope["method"], scope["path"], headers, world.rng)
-    if applied:
-        entry: dict[str, Any] = scope.setdefault("state", {}).get("journal_entry", {})
-        entry.setdefault("faults", []).extend(a.record for a in applied)
-    return applied, headers
+    if not applied:
+        return applied, {}
+    entry: dict[str, Any] = scope.setdefault("state", {}).get("journal_entry", {})
+    entry.setdefault("faults", []).extend(a.record for a in applied)
+    return applied, headers.decoded()
 
 
 class FaultedExchange:

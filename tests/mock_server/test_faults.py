@@ -482,3 +482,37 @@ def test_sse_override_lands_in_scope_state_and_journal(wire: Callable[..., Wire]
     assert e["faults"][0]["type"] == "sse_turn"
     assert e["turn"]["kind"] == "text"
     assert e["turn"]["overrides"] == {"kind": "text", "trailing_text": True}
+
+
+class _Untouchable(list[tuple[bytes, bytes]]):
+    """Request headers that fail the test if anything reads them."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("the headers were decoded")
+
+
+def test_rules_on_method_and_path_never_decode_the_headers() -> None:
+    """With rules installed every API request is checked; a rule that names no header must not
+    cost the request a decoding of all of them."""
+    from nemo_mock.server.fault_actions import pick
+    from nemo_mock.server.settings import Settings
+    from nemo_mock.server.world import World
+
+    world = World(Settings())
+    world.faults.add(
+        {"match": {"method": "POST", "path": "/api/render/*"}, "action": {"type": "drop"}}
+    )
+    world.faults.add({"match": {"path": "/api/credits/*"}, "action": {"type": "drop"}})
+    scope = {"method": "GET", "path": "/api/state/x", "headers": _Untouchable([(b"a", b"b")])}
+    assert pick(world, scope) == ([], {})
+
+
+def test_scope_headers_read_by_lower_case_name_the_last_value_winning() -> None:
+    """A rule's header matcher sees each name lower-cased, a repeated header's last value."""
+    from nemo_mock.server.fault_actions import ScopeHeaders
+
+    h = ScopeHeaders(
+        [(b"X-Skill-Source", b"one"), (b"accept", b"*/*"), (b"x-skill-source", b"two")]
+    )
+    assert h["x-skill-source"] == "two" and h.get("accept") == "*/*" and "host" not in h
+    assert sorted(h) == ["accept", "x-skill-source"] and len(h) == 2
