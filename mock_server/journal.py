@@ -85,13 +85,6 @@ def packed(headers: list[tuple[bytes, bytes]]) -> bytes:
     return marshal.dumps(headers, 2)  # version 2: no back-references, the fastest
 
 
-def pack(e: dict[str, Any]) -> None:
-    """Pack an entry's raw headers (`packed`) if they are still a list."""
-    raw = e.get(RAW_HEADERS)
-    if type(raw) is list:
-        e[RAW_HEADERS] = packed(raw)
-
-
 def ready(e: dict[str, Any]) -> bool:
     """Turn an entry's raw headers into redacted ones (once; on read, not on the hot path)."""
     raw = e.pop(RAW_HEADERS, None)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+import types
 
 import pytest
 
+from nemo_mock.server import clock as clock_module
 from nemo_mock.server.clock import VirtualClock
 
 
@@ -19,11 +21,16 @@ def test_frozen_clock_moves_only_on_advance() -> None:
     assert c.advance(604800) == 1000.0 + 604800
 
 
-def test_scaled_clock_runs_faster_than_real_time() -> None:
-    """time_scale 600: ten virtual minutes per real second."""
+def test_scaled_clock_runs_faster_than_real_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """time_scale 600: ten virtual minutes per real second (real time faked: no wall clock)."""
+    real = [1000.0]
+    fake = types.SimpleNamespace(monotonic=lambda: real[0], time=time.time)
+    monkeypatch.setattr(clock_module, "time", fake)  # this module's view of time only
     c = VirtualClock(0.0, 600.0)
-    time.sleep(0.05)
-    assert 0.05 * 600 * 0.8 <= c.now() <= 0.5 * 600
+    real[0] += 0.05
+    assert c.now() == pytest.approx(30.0)
+    real[0] += 1.0
+    assert c.now() == pytest.approx(630.0)
 
 
 def test_clock_never_goes_backwards() -> None:

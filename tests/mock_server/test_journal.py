@@ -66,12 +66,12 @@ def test_ndjson_has_one_json_object_per_line() -> None:
 
 
 def test_an_entry_reads_the_same_after_its_headers_are_packed() -> None:
-    """An entry's raw headers, packed when its exchange ends, read back as the same headers."""
-    from nemo_mock.server.journal import RAW_HEADERS, pack, ready
+    """An entry's raw headers, packed when the entry opens, read back as the same headers."""
+    from nemo_mock.server.journal import RAW_HEADERS, ready
+    from nemo_mock.server.journal import packed as pack_headers
 
     raw = [(b"host", b"h:1"), (b"x-skill-source", b"s"), (b"authorization", b"Bearer t0k")]
-    packed, unpacked = {RAW_HEADERS: list(raw)}, {RAW_HEADERS: list(raw)}
-    pack(packed)
+    packed, unpacked = {RAW_HEADERS: pack_headers(list(raw))}, {RAW_HEADERS: list(raw)}
     assert isinstance(packed[RAW_HEADERS], bytes)
     ready(packed), ready(unpacked)
     assert (
