@@ -210,7 +210,7 @@ class World:
             raise ApiError(1001, "Unknown token.")
         if token.revoked:
             raise ApiError(1001, "Token revoked.")
-        if not token.live(self.now()):
+        if not token.live(self.clock.now()):
             raise ApiError(1001, "Token expired (tokens live 7 days).")
         return self.users[token.user_id]
 

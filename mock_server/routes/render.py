@@ -131,6 +131,8 @@ async def _noted(scope: Scope, view: Coroutine[Any, Any, dict[str, Any]]) -> dic
 
 
 def _status_body(world: World, view: dict[str, Any]) -> bytes:
+    if view["status"] != "completed":  # made for this poll: nothing kept to look up
+        return readings.render_status_bytes(world.settings, view)
     return renders.encoded(world, view, readings.render_status_bytes)
 
 

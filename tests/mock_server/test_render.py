@@ -7,8 +7,11 @@ from typing import Any
 
 import av
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nemo_mock import contracts
+from nemo_mock.server import renders
 from tests.conftest import ATTRIBUTION, Api
 
 SUBMIT = "/api/render/proxy/lambda"
@@ -283,3 +286,31 @@ def test_a_completed_poll_names_the_host_each_client_used(api: Api) -> None:
     assert a.startswith("http://a.example/media/renders/") and a.endswith(".mp4")
     assert b == a.replace("http://a.example/", "http://b.example:8081/")
     assert media_url("a.example") == a
+
+
+@pytest.mark.parametrize(
+    ("fraction", "reported"),
+    [
+        (0.0, 0.0),
+        (0.12344, 0.1234),
+        (0.12346, 0.1235),
+        (0.5, 0.5),
+        (1 / 3, 0.3333),
+        (2 / 3, 0.6667),
+        (0.99994, 0.9999),
+        (0.99996, 1.0),
+        (1.0, 1.0),
+    ],
+)
+def test_progress_is_reported_to_four_places(fraction: float, reported: float) -> None:
+    """A poll's progress has at most four decimal places (written out here, not recomputed)."""
+    assert renders.four_places(fraction) == reported
+
+
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_progress_to_four_places_never_goes_back(a: float, b: float) -> None:
+    """Rounding keeps the order: a job's progress never decreases between polls, and it stays
+    within half a unit of the fourth place."""
+    low, high = sorted((a, b))
+    assert renders.four_places(low) <= renders.four_places(high)
+    assert abs(renders.four_places(a) - a) <= 0.00005 + 1e-12

@@ -41,6 +41,11 @@ def _paths() -> list[str]:
         assert isinstance(route, Route)
         path = re.sub(r"\{[^}]+\}", "x1", route.path)
         paths |= {path, path + "/", path + "/x2", path[:-1], path.rsplit("/", 1)[0]}
+        # what the regex's `[^/]+` and `$` allow: a final newline, a newline or a dot inside a
+        # parameter, two newlines, an empty parameter
+        paths |= {path + "\n", path + "\n\n", path + "\nx", "\n" + path}
+        for value in ("x\n1", "x.1", "\n", "", "x 1"):
+            paths.add(re.sub(r"\{[^}]+\}", value, route.path))
     return sorted(paths)
 
 
