@@ -56,3 +56,25 @@ def render(http: httpx.Client, tok: str, sid: str, render_id: str = "render_benc
         },
     )
     return str(envelope(r)["id"])
+
+
+def stalled_render(http: httpx.Client, tok: str, sid: str) -> str:
+    """A render job that stays processing: a render_stall fault rule on its submission keeps it
+    there (progress holds at 0.5 however far the clock goes); the spent rule is then removed, or
+    every later request would be checked against it. The clock is advanced 120 s, past the
+    longest render (90 s), and the job is checked to be processing."""
+    http.post(
+        "/_mock/faults",
+        json={
+            "match": {"method": "POST", "path": "/api/render/proxy/lambda"},
+            "times": 1,
+            "action": {"type": "render_stall"},
+        },
+    ).raise_for_status()
+    rid = render(http, tok, sid, "render_bench_processing")
+    http.delete("/_mock/faults").raise_for_status()
+    http.post("/_mock/clock/advance", json={"seconds": 120}).raise_for_status()
+    status = envelope(http.get(f"/api/render/proxy/lambda/{rid}", headers=headers(tok)))["status"]
+    if status != "processing":
+        raise RuntimeError(f"the stalled render job is {status}, not processing")
+    return rid

@@ -10,10 +10,10 @@ Each row is its own server process (bare Starlette, or `nemo-mock serve` as user
 under `valgrind --tool=callgrind --cache-sim=yes` with collection off. The load is 4 keep-alive
 connections of sequential GETs: first enough requests to fill the journal's ring (10,000 by
 default) so that every measured request also evicts the oldest entry, then collection on for
-the measured requests, a dump, and the totals divided by the count. The render job is advanced
-to completed and its MP4 drawn before the warm-up (a poll of a completed job is the common
-case, and the one-off drawing is not a request's cost). Needs valgrind (Debian package
-valgrind); skipped with that message without it.
+the measured requests, a dump, and the totals divided by the count. Render status has two rows,
+as in `throughput`: a job held processing by a render_stall rule, and a job advanced to
+completed with its MP4 drawn before the warm-up (the one-off drawing is not a request's cost).
+Needs valgrind (Debian package valgrind); skipped with that message without it.
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ def _prepare(url: str, row: str) -> tuple[str, dict[str, str]]:
             return "/api/credits/balance/simple", hdr
         if row == "state":
             return f"/api/state/nemo_agent/me/{sid}/latest", hdr
+        if row == "processing":
+            return f"/api/render/proxy/lambda/{_api.stalled_render(c, tok, sid)}", hdr
         rid = _api.render(c, tok, sid)
         c.post("/_mock/clock/advance", json={"seconds": 3600})
         path = f"/api/render/proxy/lambda/{rid}"
@@ -137,11 +139,12 @@ def run(quick: bool = False) -> dict[str, Any]:
         print(summary)
         return {"skipped": True, "summary": summary}
     warm, count = (300, 400) if quick else (11_000, 2_000)
-    rows = ("bare", "credits", "state", "render")
+    rows = ("bare", "credits", "state", "processing", "render")
     labels = {
         "bare": "bare Starlette (baseline)",
         "credits": "emulator credits",
         "state": "emulator state",
+        "processing": "emulator render status (processing)",
         "render": "emulator render status (completed)",
     }
     with (

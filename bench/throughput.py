@@ -59,22 +59,12 @@ def http_name(http: Any) -> str:
 
 
 def _render_paths(http: httpx.Client, tok: str, sid: str) -> dict[str, str]:
-    """Two render jobs in a fixed state for the whole run: one processing (a render_stall fault
-    rule on its submission keeps it there; the spent rule is then removed) and one completed
-    with its MP4 drawn (the clock advanced past the longest render, 90 s; tokens and sessions
-    live far longer). A job left to run its course would change state mid-run, and the one-off
-    drawing of its MP4, a worker thread's CPU, would land in whichever round it completed in."""
-    http.post(
-        "/_mock/faults",
-        json={
-            "match": {"method": "POST", "path": "/api/render/proxy/lambda"},
-            "times": 1,
-            "action": {"type": "render_stall"},
-        },
-    )
-    stalled = _api.render(http, tok, sid, "render_bench_processing")
-    # the job stays stalled; the spent rule goes, or every request would be checked against it
-    http.delete("/_mock/faults").raise_for_status()
+    """Two render jobs in a fixed state for the whole run: one processing (_api.stalled_render)
+    and one completed with its MP4 drawn (submitted, then the clock advanced past the longest
+    render, 90 s; tokens and sessions live far longer). A job left to run its course would
+    change state mid-run, and the one-off drawing of its MP4, a worker thread's CPU, would land
+    in whichever round it completed in."""
+    stalled = _api.stalled_render(http, tok, sid)
     done = _api.render(http, tok, sid, "render_bench_completed")
     http.post("/_mock/clock/advance", json={"seconds": 120})
     path = f"/api/render/proxy/lambda/{done}"
@@ -84,9 +74,6 @@ def _render_paths(http: httpx.Client, tok: str, sid: str) -> dict[str, str]:
             raise RuntimeError("the bench's render job did not complete within 60 s")
         time.sleep(0.2)
     processing = f"/api/render/proxy/lambda/{stalled}"
-    status = _api.envelope(http.get(processing, headers=_api.headers(tok)))["status"]
-    if status != "processing":
-        raise RuntimeError(f"the stalled render job is {status}, not processing")
     return {"render status (processing)": processing, "render status (completed)": path}
 
 

@@ -30,13 +30,20 @@ def four_places(fraction: float) -> float:
 
 def status_at(render: Render, now: float) -> tuple[str, float]:
     """(status, progress) of `render` at virtual time `now`."""
+    # comparisons rather than min() and max(): this runs on every poll, and a builtin call
+    # costs more than the arithmetic around it
     elapsed = now - render.submitted_at
-    if elapsed < render.pending_seconds:
+    pending = render.pending_seconds
+    if elapsed < pending:
         return "pending", 0.0
-    work = max(render.duration - render.pending_seconds, 1e-9)
-    fraction = min((elapsed - render.pending_seconds) / work, 1.0)
+    work = render.duration - pending
+    if work < 1e-9:  # a job with no processing phase
+        work = 1e-9
+    fraction = (elapsed - pending) / work
+    if fraction > 1.0:
+        fraction = 1.0
     if render.stalled:
-        return "processing", four_places(min(fraction, 0.5))
+        return "processing", four_places(fraction if fraction < 0.5 else 0.5)
     if render.fails and fraction >= render.fail_fraction:
         return "failed", four_places(render.fail_fraction)
     if fraction >= 1.0:
