@@ -28,7 +28,7 @@ def open_entry(world: World, scope: Scope) -> dict[str, Any]:
     query = scope.get("query_string")
     method = scope["method"]
     entry: dict[str, Any] = {
-        "seq": 0,  # Journal.add numbers it; listed here so the dict is sized once for all keys
+        "seq": 0,  # Journal.add numbers it; listed here so it reads first
         "vtime": world.clock.now(),  # the clock itself: a call less than world.now()
         "rtime": time.time(),
         "method": _METHODS.get(method, method),
