@@ -12,7 +12,7 @@ from typing import Any
 from starlette.types import Message, Scope
 
 from nemo_mock.server.guarded_http import HEADER_BYTES, header_bytes
-from nemo_mock.server.journal import RAW_HEADERS, packed, redact_query
+from nemo_mock.server.journal import RAW_HEADERS, redact_query
 from nemo_mock.server.world import World
 
 CONTROL_PREFIX = "/_mock"
@@ -27,6 +27,11 @@ def open_entry(world: World, scope: Scope) -> dict[str, Any]:
     client = scope.get("client")
     query = scope.get("query_string")
     method = scope["method"]
+    headers = scope["headers"]
+    size = scope.get(HEADER_BYTES)
+    if size is None:
+        size = header_bytes(headers)
+    journal = world.journal
     entry: dict[str, Any] = {
         "seq": 0,  # Journal.add numbers it; listed here so it reads first
         "vtime": world.clock.now(),  # the clock itself: a call less than world.now()
@@ -35,15 +40,15 @@ def open_entry(world: World, scope: Scope) -> dict[str, Any]:
         "path": scope["path"],
         "query": redact_query(query) if query else "",
         "client": client[0] if client else None,
-        # headers are redacted, and the missing attribution headers listed, when the journal is
-        # read: not on the request's hot path
-        RAW_HEADERS: packed(scope["headers"]),
+        # packed, and shared with the previous entry from this address when they are equal
+        # (journal.HeaderPacker); redacted, with the missing attribution headers listed, when
+        # the journal is read: not on the request's hot path
+        RAW_HEADERS: journal.packed_headers(client, headers, size),
         "status": None,
         "code": None,
     }
     scope["state"]["journal_entry"] = entry
-    size = scope.get(HEADER_BYTES)
-    world.journal.add(entry, size if size is not None else header_bytes(scope["headers"]))
+    journal.add(entry, size)
     return entry
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from nemo_mock.server.journal import Journal, fingerprint
 from tests.conftest import Api
 
@@ -96,3 +99,81 @@ def test_a_full_ring_keeps_the_newest_entries_by_count_and_by_bytes() -> None:
     assert ([e["i"] for e in j.rows()], j.dropped) == ([2, 3, 4], 2)
     j.add({"i": 5}, header_bytes=2048)  # 3 x 1024 + 1024 + 2048 > 4,196: two more leave
     assert ([e["i"] for e in j.rows()], j.dropped) == ([4, 5], 4)
+
+
+def test_a_client_sending_the_same_headers_again_shares_one_packed_copy() -> None:
+    """HeaderPacker: equal headers from the same address give the very bytes packed before;
+    anything else is packed anew, and always equals what `packed` gives."""
+    from nemo_mock.server.journal import HeaderPacker, packed
+
+    pack = HeaderPacker()
+    a = [(b"host", b"h:1"), (b"authorization", b"Bearer one")]
+    b = [(b"host", b"h:1"), (b"authorization", b"Bearer two")]
+    first = pack(("10.0.0.1", 5000), list(a), 20)
+    assert first == packed(a)
+    assert pack(("10.0.0.1", 5000), list(a), 20) is first  # shared, not packed again
+    assert pack(("10.0.0.1", 5000), list(b), 20) == packed(b)  # same address, other headers
+    assert pack(("10.0.0.2", 5000), list(a), 20) == packed(a)
+    # not remembered: an unhashable or absent client, or a head over the size worth keeping
+    for client, size in ((["10.0.0.1", 5000], 20), (None, 20), (("10.0.0.3", 1), 10**6)):
+        one, two = pack(client, list(a), size), pack(client, list(a), size)
+        assert one == two == packed(a) and one is not two
+
+
+def test_a_header_list_changed_after_packing_is_not_mistaken_for_the_old_one() -> None:
+    """The packer keeps a copy of the list it packed: a scope's list changed in place later
+    (by a middleware, say) and sent again reads as what it now holds."""
+    from nemo_mock.server.journal import HeaderPacker, packed
+
+    pack = HeaderPacker()
+    headers = [(b"host", b"h:1"), (b"authorization", b"Bearer one")]
+    pack(("10.0.0.1", 5000), headers, 20)
+    headers[1] = (b"authorization", b"Bearer two")
+    assert marshal_loads(pack(("10.0.0.1", 5000), headers, 20)) == [
+        (b"host", b"h:1"),
+        (b"authorization", b"Bearer two"),
+    ]
+    assert pack(("10.0.0.1", 5000), headers, 20) == packed(headers)
+
+
+def marshal_loads(raw: bytes) -> object:
+    import marshal
+
+    return marshal.loads(raw)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([("a", 1), ("a", 2), ("b", 1), None]),
+            st.lists(
+                st.tuples(st.sampled_from([b"host", b"x-a", b"authorization"]), st.binary()),
+                max_size=4,
+            ),
+        ),
+        max_size=30,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_the_packer_always_answers_what_packing_answers(
+    requests: list[tuple[tuple[str, int] | None, list[tuple[bytes, bytes]]]],
+) -> None:
+    """Whatever sequence of clients and headers arrives, each answer unpacks to that request's
+    own headers (compared by unpacking, not by the function under test)."""
+    from nemo_mock.server.journal import HeaderPacker
+
+    pack = HeaderPacker()
+    for client, headers in requests:
+        size = sum(len(k) + len(v) for k, v in headers)
+        assert marshal_loads(pack(client, headers, size)) == headers
+
+
+def test_entries_from_one_connection_keep_each_request_s_own_headers(api: Api) -> None:
+    """Through the app: one client address sends token A, B, then A again; each entry shows
+    its own token's fingerprint (the packer is reused across those requests)."""
+    ta, tb = api.token(), api.token()
+    api.world.journal.clear()
+    for tok in (ta, tb, ta):
+        api.http.get("/api/credits/balance/simple", headers=api.headers(tok))
+    seen = [e["headers"]["authorization"] for e in api.world.journal.query({})]
+    assert seen == [f"Bearer {fingerprint(t)}" for t in (ta, tb, ta)]
