@@ -20,6 +20,10 @@ CONTROL_PREFIX = "/_mock"
 # more object per entry, freed long out of cache when the entry leaves the ring.
 _METHODS = {m: m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
 _CONTENT_TYPES: dict[bytes, str] = {}
+# Paths an entry keeps, one shared string per distinct path (bounded): clients poll the same few
+# paths, and a string of its own per entry is one more object to free when it leaves the ring.
+_PATHS: dict[str, str] = {}
+MAX_PATHS = 4096
 
 
 def open_entry(world: World, scope: Scope) -> dict[str, Any]:
@@ -28,6 +32,7 @@ def open_entry(world: World, scope: Scope) -> dict[str, Any]:
     query = scope.get("query_string")
     method = scope["method"]
     headers = scope["headers"]
+    path = scope["path"]
     size = scope.get(HEADER_BYTES)
     if size is None:
         size = header_bytes(headers)
@@ -37,7 +42,7 @@ def open_entry(world: World, scope: Scope) -> dict[str, Any]:
         "vtime": world.clock.now(),  # the clock itself: a call less than world.now()
         "rtime": time.time(),
         "method": _METHODS.get(method, method),
-        "path": scope["path"],
+        "path": _PATHS.get(path) or shared_path(path),
         "query": redact_query(query) if query else "",
         "client": client[0] if client else None,
         # packed, and shared with the previous entry from this address when they are equal
@@ -50,6 +55,15 @@ def open_entry(world: World, scope: Scope) -> dict[str, Any]:
     scope["state"]["journal_entry"] = entry
     journal.add(entry, size)
     return entry
+
+
+def shared_path(path: str) -> str:
+    """`path`, kept from now on as the string every later entry with this path shares (all are
+    forgotten at once when MAX_PATHS are kept)."""
+    if len(_PATHS) >= MAX_PATHS:
+        _PATHS.clear()
+    _PATHS[path] = path
+    return path
 
 
 def record_start(entry: dict[str, Any], scope: Scope, message: Message) -> None:

@@ -177,3 +177,35 @@ def test_entries_from_one_connection_keep_each_request_s_own_headers(api: Api) -
         api.http.get("/api/credits/balance/simple", headers=api.headers(tok))
     seen = [e["headers"]["authorization"] for e in api.world.journal.query({})]
     assert seen == [f"Bearer {fingerprint(t)}" for t in (ta, tb, ta)]
+
+
+def test_entries_with_the_same_path_share_one_string(api: Api) -> None:
+    """Polls of one path keep one shared path string in the ring, not one each."""
+    tok = api.token()
+    for _ in range(2):
+        api.http.get("/api/credits/balance/simple", headers=api.headers(tok))
+    first, second = api.world.journal.query({})[-2:]
+    assert first["path"] == "/api/credits/balance/simple"
+    assert first["path"] is second["path"]
+
+
+@given(st.lists(st.sampled_from(["/a", "/b", "/c", "/d", "", "/a\n", "/é"]), max_size=40))
+@settings(max_examples=100, deadline=None)
+def test_an_entry_always_keeps_its_own_request_path(paths: list[str]) -> None:
+    """Whatever paths arrive, with the shared-path table filling and being forgotten (kept
+    small here), each entry's path is its request's path."""
+    from unittest import mock
+
+    from nemo_mock.server import journal_middleware
+    from nemo_mock.server.settings import Settings
+    from nemo_mock.server.world import World
+
+    world = World(Settings())
+    with (
+        mock.patch.object(journal_middleware, "MAX_PATHS", 3),
+        mock.patch.object(journal_middleware, "_PATHS", {}),
+    ):
+        for path in paths:
+            scope = {"method": "GET", "path": path, "headers": [], "state": {}}
+            assert journal_middleware.open_entry(world, scope)["path"] == path
+            assert len(journal_middleware._PATHS) <= 3
