@@ -108,7 +108,10 @@ class HeaderPacker:
         whose names and values count `size` bytes."""
         if type(client) is not tuple or size > self.MAX_BYTES:  # a list is not hashable
             return packed(headers)
-        last = self._last.get(client)
+        try:
+            last = self._last.get(client)
+        except TypeError:  # a tuple holding something unhashable: nothing to remember it by
+            return packed(headers)
         if last is not None and last[0] == headers:
             return last[1]
         raw = packed(headers)
