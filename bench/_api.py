@@ -12,6 +12,14 @@ ATTRIBUTION = {
     "X-Skill-Version": "1.0.0",
     "X-Skill-Platform": "bench",
 }
+CREDITS_PATH = "/api/credits/balance/simple"  # GET: the polled credits read
+
+
+def state_path(sid: str) -> str:
+    """GET: session `sid`'s latest state (the polled state read)."""
+    return f"/api/state/nemo_agent/me/{sid}/latest"
+
+
 DRAFT = {"t": [{"tt": 0, "sg": [{"st": 0, "d": 10000, "m": {"name": "clip"}}]}], "d": 10000}
 
 

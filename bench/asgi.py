@@ -19,7 +19,7 @@ import pstats
 import time
 from typing import Any
 
-from bench._api import ATTRIBUTION, DRAFT
+from bench._api import ATTRIBUTION, DRAFT, state_path
 from bench._report import median, table
 
 
@@ -103,7 +103,7 @@ def _apps() -> list[Row]:
     return [
         ("bare Starlette (baseline)", json_app(), JSON_PATH, hdr),
         ("emulator credits", emu, JSON_PATH, hdr),
-        ("emulator state", emu, f"/api/state/nemo_agent/me/{sid}/latest", hdr),
+        ("emulator state", emu, state_path(sid), hdr),
         ("emulator render status", emu, "/api/render/proxy/lambda/render_bench", hdr),
         ("emulator credits, a fault rule installed", faulted, JSON_PATH, f_hdr),
     ]

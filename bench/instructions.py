@@ -68,15 +68,15 @@ def _load(port: int, path: str, headers: dict[str, str], count: int) -> None:
 def _prepare(url: str, row: str) -> tuple[str, dict[str, str]]:
     """The path and headers to load for `row`, with the emulator's state set up."""
     if row == "bare":
-        return "/api/credits/balance/simple", dict(_api.ATTRIBUTION)
+        return _api.CREDITS_PATH, dict(_api.ATTRIBUTION)
     with httpx.Client(base_url=url, timeout=120) as c:
         tok = _api.token(c)
         sid = _api.session(c, tok)
         hdr = _api.headers(tok)
         if row == "credits":
-            return "/api/credits/balance/simple", hdr
+            return _api.CREDITS_PATH, hdr
         if row == "state":
-            return f"/api/state/nemo_agent/me/{sid}/latest", hdr
+            return _api.state_path(sid), hdr
         if row == "processing":
             return f"/api/render/proxy/lambda/{_api.stalled_render(c, tok, sid)}", hdr
         rid = _api.render(c, tok, sid)

@@ -48,9 +48,9 @@ def _path(http: httpx.Client, row: str) -> tuple[str, dict[str, str]]:
     tok = _api.token(http)
     sid = _api.session(http, tok)
     if row == "credits":
-        path = "/api/credits/balance/simple"
+        path = _api.CREDITS_PATH
     elif row == "state":
-        path = f"/api/state/nemo_agent/me/{sid}/latest"
+        path = _api.state_path(sid)
     else:
         path = f"/api/render/proxy/lambda/{_api.stalled_render(http, tok, sid)}"
     return path, _api.headers(tok)
@@ -60,7 +60,7 @@ def run(row: str, variants: dict[str, dict[str, str]], cycles: int, duration: fl
     servers = {"bare": _proc.bench_app("json")}
     for name, settings in variants.items():
         servers[name] = _proc.emulator(f"emulator-{name}", settings=dict(settings))
-    targets = {"bare": ("/api/credits/balance/simple", dict(_api.ATTRIBUTION))}
+    targets = {"bare": (_api.CREDITS_PATH, dict(_api.ATTRIBUTION))}
     rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
     unpin = None
     try:

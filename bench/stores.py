@@ -123,7 +123,7 @@ def run(
             with httpx.Client(base_url=srv.url, timeout=10) as http:
                 tok = _api.token(http)
                 sid = _api.session(http, tok)
-                path = f"/api/state/nemo_agent/me/{sid}/latest"
+                path = _api.state_path(sid)
                 _api.envelope(http.get(path, headers=_api.headers(tok)))
                 paths[name] = (path, _api.headers(tok))
         reads: dict[str, list[_load.LoadResult]] = {n: [] for n in servers}

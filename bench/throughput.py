@@ -113,7 +113,7 @@ def run(quick: bool = False, tool: str = "auto", pinned: bool = True) -> dict[st
             (
                 "bare Starlette (baseline)",
                 "bare",
-                "/api/credits/balance/simple",
+                _api.CREDITS_PATH,
                 dict(_api.ATTRIBUTION),
             ),
         ]
@@ -123,8 +123,8 @@ def run(quick: bool = False, tool: str = "auto", pinned: bool = True) -> dict[st
                 sid = _api.session(http, tok)
                 hdr = _api.headers(tok)
                 paths = {
-                    "credits": "/api/credits/balance/simple",
-                    "state": f"/api/state/nemo_agent/me/{sid}/latest",
+                    "credits": _api.CREDITS_PATH,
+                    "state": _api.state_path(sid),
                     **_render_paths(http, tok, sid),
                 }
                 for path in paths.values():  # each must answer code 0 before we load it
