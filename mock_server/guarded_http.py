@@ -37,8 +37,19 @@ def too_large(scope: MutableMapping[str, Any]) -> bool:
 
 def protocol_class(limit: float) -> type[Any]:
     """uvicorn's httptools protocol with the header deadline (`limit` real seconds) and
-    the header byte bound, for uvicorn's `http` option (needs httptools installed)."""
+    the header byte bound, for uvicorn's `http` option (needs httptools installed).
+
+    Both guards run on every request, so they cost as little as a request allows: the head's
+    start is one stamp (no timer armed and cancelled per request), and the base class's
+    callbacks are called as plain functions (no `super()` object per header).
+    """
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    base_made = HttpToolsProtocol.connection_made
+    base_lost = HttpToolsProtocol.connection_lost
+    base_begin = HttpToolsProtocol.on_message_begin
+    base_header = HttpToolsProtocol.on_header
+    base_complete = HttpToolsProtocol.on_headers_complete
 
     class GuardedHttpToolsProtocol(HttpToolsProtocol):
         """HttpToolsProtocol with the header deadline and the header byte bound."""
@@ -48,52 +59,59 @@ def protocol_class(limit: float) -> type[Any]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._head_timer: asyncio.TimerHandle | None = None
+            self._head_since: float | None = None  # loop time the unfinished head began
             self._head_bytes = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm()
+            base_made(self, transport)
+            self._head_began()  # a connection that never sends a head is closed too
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-        def data_received(self, data: bytes) -> None:
-            if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
-                self._arm()  # the first bytes of a new request head
-            super().data_received(data)
-
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            self._head_bytes = 0
-
-        def on_header(self, name: bytes, value: bytes) -> None:
-            if self._head_bytes > MAX_HEADER_BYTES:
-                return  # already marked: drop the rest, hold nothing more
-            self._head_bytes += len(name) + len(value)
-            if self._head_bytes > MAX_HEADER_BYTES:
-                self.headers.append((OVERFLOW, str(self._head_bytes).encode()))
-                return
-            super().on_header(name, value)
-
-        def on_headers_complete(self) -> None:
-            self._disarm()
-            scope: dict[str, Any] = self.scope  # type: ignore[assignment]
-            scope[HEADER_BYTES] = self._head_bytes  # counted once, here, for the app
-            super().on_headers_complete()
-
-        def _arm(self) -> None:
-            self._disarm()
-            self._head_timer = self.loop.call_later(self.header_timeout, self._expired)
-
-        def _disarm(self) -> None:
             if self._head_timer is not None:
                 self._head_timer.cancel()
                 self._head_timer = None
+            base_lost(self, exc)
 
-        def _expired(self) -> None:
+        def on_message_begin(self) -> None:
+            base_begin(self)
+            self._head_bytes = 0
+            self._head_began()
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            size = self._head_bytes + len(name) + len(value)
+            if size <= MAX_HEADER_BYTES:
+                self._head_bytes = size
+                base_header(self, name, value)
+            elif self._head_bytes <= MAX_HEADER_BYTES:  # the first header past the bound
+                self._head_bytes = size
+                self.headers.append((OVERFLOW, str(size).encode()))
+            # else: already marked: drop the rest, hold nothing more
+
+        def on_headers_complete(self) -> None:
+            self._head_since = None  # the head is in: its deadline no longer applies
+            scope: dict[str, Any] = self.scope  # type: ignore[assignment]
+            scope[HEADER_BYTES] = self._head_bytes  # counted once, here, for the app
+            base_complete(self)
+
+        def _head_began(self) -> None:
+            """A head starts now: it must be complete within `header_timeout`. The timer is
+            armed only when none is (a keep-alive connection's timer outlives many requests:
+            when it fires it checks the head in progress, if any, and re-arms for its
+            deadline, so a busy connection sets one timer per `header_timeout`, not one per
+            request)."""
+            self._head_since = self.loop.time()
+            if self._head_timer is None:
+                self._head_timer = self.loop.call_later(self.header_timeout, self._check_head)
+
+        def _check_head(self) -> None:
             self._head_timer = None
-            if not self.transport.is_closing():
+            since = self._head_since
+            if since is None or self.transport.is_closing():
+                return  # no head in progress: the next one arms the timer again
+            left = since + self.header_timeout - self.loop.time()
+            if left > 0:  # a later head than the one the timer was armed for
+                self._head_timer = self.loop.call_later(left, self._check_head)
+            else:
                 self.transport.close()
 
     return GuardedHttpToolsProtocol

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable
 
 import httpx
@@ -111,3 +112,104 @@ def test_a_request_head_not_finished_in_time_closes_the_connection(
 def test_settings_default_header_timeout_is_ten_seconds() -> None:
     """The documented default header-read deadline."""
     assert make_settings().header_timeout == 10.0
+
+
+def _head_bytes_sent(client: httpx.Client, headers: dict[str, str]) -> int:
+    """Names and values of the head httpx sends for a POST of TOKEN with `headers`."""
+    request = client.build_request("POST", TOKEN, headers=headers)
+    return sum(len(k) + len(v) for k, v in request.headers.raw)
+
+
+@pytest.mark.live
+def test_live_bound_counts_names_and_values_up_to_exactly_32_kib(
+    live_server: Callable[..., LiveServer],
+) -> None:
+    """The protocol's bound is inclusive: a head of exactly MAX_HEADER_BYTES is served, one byte
+    more answers 431 (counted by the protocol as the head arrives, not by the app)."""
+    live = live_server()
+    with httpx.Client(base_url=live.url, timeout=30) as c:
+        base = _head_bytes_sent(c, {"X-Client-Id": "c", "X-Pad": ""})
+        at_bound = {"X-Client-Id": "c", "X-Pad": "a" * (MAX_HEADER_BYTES - base)}
+        assert _head_bytes_sent(c, at_bound) == MAX_HEADER_BYTES
+        assert c.post(TOKEN, headers=at_bound).json()["code"] == 0
+        over = {"X-Client-Id": "c", "X-Pad": "a" * (MAX_HEADER_BYTES - base + 1)}
+        assert c.post(TOKEN, headers=over).status_code == 431
+
+
+def _recv_until(sock: socket.socket, marker: bytes) -> bytes:
+    """Bytes read until `marker` arrives or the peer closes (the socket's timeout bounds each
+    read)."""
+    got = b""
+    while marker not in got:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+@pytest.mark.live
+def test_live_protocol_keeps_uvicorns_header_handling(
+    live_server: Callable[..., LiveServer],
+) -> None:
+    """The guarded protocol hands every header on as uvicorn does: `Expect: 100-continue` gets
+    its interim answer before the body is sent, and names reach the journal lower-cased, in
+    the order sent."""
+    live = live_server()
+    host, port = live.url.removeprefix("http://").split(":")
+    body = b'{"seconds": 0}'
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.settimeout(10)
+        sock.sendall(
+            b"POST /_mock/clock/advance HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        assert _recv_until(sock, b"\r\n\r\n").startswith(b"HTTP/1.1 100 Continue\r\n")
+        sock.sendall(body)
+        assert _recv_until(sock, b'"code":0').startswith(b"HTTP/1.1 200 ")
+        sock.sendall(
+            b"POST " + TOKEN.encode() + b" HTTP/1.1\r\nHost: x\r\nX-Client-Id: c\r\n"
+            b"X-Second: 2\r\nContent-Length: 0\r\n\r\n"
+        )
+        assert _recv_until(sock, b'"code":0').startswith(b"HTTP/1.1 200 ")
+    with httpx.Client(base_url=live.url, timeout=10) as c:
+        (entry,) = c.get("/_mock/journal").json()["data"]["entries"]
+    assert list(entry["headers"]) == ["host", "x-client-id", "x-second", "content-length"]
+
+
+@pytest.mark.live
+def test_a_connection_that_sends_nothing_is_closed_after_header_timeout(
+    live_server: Callable[..., LiveServer],
+) -> None:
+    """The deadline runs from the connection's start when no byte of a head ever comes."""
+    live = live_server(header_timeout=0.3)
+    host, port = live.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.settimeout(10)
+        assert sock.recv(1024) == b""  # closed by the server, well before the 10 s timeout
+
+
+_HEALTH = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n"
+
+
+@pytest.mark.live
+def test_the_deadline_of_a_later_head_runs_from_that_heads_first_byte(
+    live_server: Callable[..., LiveServer],
+) -> None:
+    """On a keep-alive connection each head gets its own `header_timeout` from its first byte:
+    a head begun after an earlier request, and finished in time, is served even though it is
+    still unfinished when the connection's first deadline passes; the idle time between
+    requests counts for nothing."""
+    live = live_server(header_timeout=2.0)
+    host, port = live.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.settimeout(10)
+        sock.sendall(_HEALTH + b"\r\n")  # at once: the connection's deadline is t0 + 2 s
+        assert _recv_until(sock, b'"code":0').startswith(b"HTTP/1.1 200 ")
+        time.sleep(1.4)  # idle between requests
+        sock.sendall(_HEALTH)  # a head begun at about t0 + 1.4 s, unfinished at t0 + 2 s
+        time.sleep(1.0)
+        sock.sendall(b"\r\n")  # finished at about t0 + 2.4 s: 1 s into its own 2 s
+        assert _recv_until(sock, b'"code":0').startswith(b"HTTP/1.1 200 ")
+        sock.sendall(_HEALTH)  # a third head, never finished, is still closed on time
+        assert _recv_until(sock, b"never sent") == b""
