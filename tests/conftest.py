@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,31 @@ from nemo_mock.server.app import EmulatorApp
 from nemo_mock.server.serving import LiveServer
 from tests.wire_check import WireLog, checking
 
-# Python 3.11's parser is not thread-safe while pytest rewrites assertions (anyio is a pytest
-# plugin, so its modules are rewritten on import): the modules a server thread would import lazily
-# (anyio's file helpers for FileResponse, PyAV for the rendered MP4) are imported here, up front.
+# Python 3.11's parser is not thread-safe while pytest rewrites assertions: two threads building
+# an AST at once can fail with "SystemError: AST constructor recursion depth mismatch"
+# (python/cpython#106905). anyio is a pytest plugin and so is nemo_mock (its pytest11 entry
+# point), so pytest rewrites their modules as they are first imported; the modules a server
+# thread would import lazily (anyio's file helpers for FileResponse, PyAV for the rendered MP4,
+# every module of ours: the stores are imported when a world opens one) are imported here, up
+# front, in the main thread.
+
+
+_MAPPED = ("server", "client", "contracts", "scenarios")  # [tool.setuptools.package-dir]
+
+
+def _import_ours_up_front() -> None:
+    """Import every module of the installed package (each folder pyproject.toml maps into it
+    walked on its own path; `__main__` modules run a command, so they are left out)."""
+    seen: set[str] = set()
+    for root in ("nemo_mock", *(f"nemo_mock.{name}" for name in _MAPPED)):
+        package = importlib.import_module(root)
+        for info in pkgutil.walk_packages(package.__path__, f"{root}."):
+            if info.name not in seen and not info.name.endswith(".__main__"):
+                seen.add(info.name)
+                importlib.import_module(info.name)
+
+
+_import_ours_up_front()
 
 settings.register_profile(
     "ci",
