@@ -96,16 +96,20 @@ def test_upload_url_longer_than_2048_answers_400(make_api: Callable[..., Api]) -
     assert r.json()["code"] == 400
 
 
+def _connect(live: LiveServer) -> socket.socket:
+    """A raw connection to `live`, every read bounded by 10 s."""
+    host, port = live.url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
 @pytest.mark.live
 def test_a_request_head_not_finished_in_time_closes_the_connection(
     live_server: Callable[..., LiveServer],
 ) -> None:
     """'a header-read timeout': a trickled head loses its connection after header_timeout."""
     live = live_server(header_timeout=0.3)
-    host, port = live.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
+    with _connect(live) as sock:
         sock.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n")  # no blank line: unfinished
-        sock.settimeout(10)
         assert sock.recv(1024) == b""  # closed by the server, well before the 10 s deadline
 
 
@@ -156,10 +160,8 @@ def test_live_protocol_keeps_uvicorns_header_handling(
     its interim answer before the body is sent, and names reach the journal lower-cased, in
     the order sent."""
     live = live_server()
-    host, port = live.url.removeprefix("http://").split(":")
     body = b'{"seconds": 0}'
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.settimeout(10)
+    with _connect(live) as sock:
         sock.sendall(
             b"POST /_mock/clock/advance HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
@@ -183,9 +185,7 @@ def test_a_connection_that_sends_nothing_is_closed_after_header_timeout(
 ) -> None:
     """The deadline runs from the connection's start when no byte of a head ever comes."""
     live = live_server(header_timeout=0.3)
-    host, port = live.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.settimeout(10)
+    with _connect(live) as sock:
         assert sock.recv(1024) == b""  # closed by the server, well before the 10 s timeout
 
 
@@ -201,9 +201,7 @@ def test_the_deadline_of_a_later_head_runs_from_that_heads_first_byte(
     still unfinished when the connection's first deadline passes; the idle time between
     requests counts for nothing."""
     live = live_server(header_timeout=2.0)
-    host, port = live.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.settimeout(10)
+    with _connect(live) as sock:
         sock.sendall(_HEALTH + b"\r\n")  # at once: the connection's deadline is t0 + 2 s
         assert _recv_until(sock, b'"code":0').startswith(b"HTTP/1.1 200 ")
         time.sleep(1.4)  # idle between requests
