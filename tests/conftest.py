@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,14 +30,12 @@ from tests.wire_check import WireLog, checking
 # front, in the main thread.
 
 
-_MAPPED = ("server", "client", "contracts", "scenarios")  # [tool.setuptools.package-dir]
-
-
 def _import_ours_up_front() -> None:
-    """Import every module of the installed package (each folder pyproject.toml maps into it
-    walked on its own path; `__main__` modules run a command, so they are left out)."""
+    """Import every module of the installed package (each package pyproject.toml maps onto a
+    folder walked on its own path; `__main__` modules run a command, so they are left out)."""
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
     seen: set[str] = set()
-    for root in ("nemo_mock", *(f"nemo_mock.{name}" for name in _MAPPED)):
+    for root in pyproject["tool"]["setuptools"]["package-dir"]:
         package = importlib.import_module(root)
         for info in pkgutil.walk_packages(package.__path__, f"{root}."):
             if info.name not in seen and not info.name.endswith(".__main__"):
